@@ -67,28 +67,33 @@ MASKS: tuple[tuple[str, str, str], ...] = (
     # IPv4 with optional port, optional leading slash (Java prints /10.0.0.1)
     ("ipv4", r"/?\b(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?\b", WILDCARD),
     # IPv6 and MAC addresses: hex groups joined by ':' (at least three groups)
-    ("ipv6_mac", r"\b[0-9A-Fa-f]{1,4}(?:[:-][0-9A-Fa-f]{1,4}){2,7}\b|::(?:[0-9A-Fa-f]{1,4}:?)+", WILDCARD),
-    # dotted host names and Java-like qualified names with 3+ parts
-    ("dotted_name", r"\b(?:[A-Za-z_][\w-]*\.){2,}[A-Za-z_][\w-]*(?:\$[\w-]+)*(?::\d+)?\b", WILDCARD),
+    ("ipv6_mac", r"\b[0-9A-Fa-f]{1,4}(?:(?:::?|-)[0-9A-Fa-f]{1,4}){2,7}\b", WILDCARD),
+    # numbers with units (durations like 3.2s, 150ms; sizes like 12KB)
+    ("number_unit", r"(^|[^A-Za-z0-9])[-+]?\d+(?:\.\d+)?\s?(?:ns|us|µs|ms|s|sec|secs|min|mins|h|KB|MB|GB|TB|kB|KiB|MiB|GiB|B|b|k|K|M|G|%)\b", "${1}" + WILDCARD),
+    # dotted host names with 3+ parts: a part holds a digit, or the last part is
+    # lower-case letters (a top-level domain). Java class names and Android
+    # intents (org.apache.Foo, android.intent.action.SCREEN_ON) are kept.
+    ("dotted_name", r"\b(?:[\w-]+\.)+[\w-]*\d[\w-]*(?:\.[\w-]+)*\b|\b(?:[\w-]+\.){2,}[a-z]{2,6}\b", WILDCARD),
     # host:port
     ("host_port", r"\b[\w-]+(?:\.[\w-]+)+:\d+\b", WILDCARD),
     # file system paths: two or more segments, Unix or Windows
     ("path", r"(?:[A-Za-z]:)?(?:[\\/][\w.@%+~<>*-]+){2,}[\\/]?|\b[\w.-]+(?:/[\w.-]+)+/?", WILDCARD),
-    # double-quoted and single-quoted strings (single quotes only around a word run)
-    ("quoted", r"\"[^\"\n]*\"|(^|[\s=:(\[,])'[^'\n]*'", "${1}" + WILDCARD),
+    # quoted values without white space inside ('x', "abc"); a quoted phrase
+    # ("GET /a HTTP/1.1") keeps its words, whose variable parts are masked
+    ("quoted", r"\"[^\"\s]*\"|(^|[\s=:(\[,])'[^'\s]*'", "${1}" + WILDCARD),
     # dates and times of day
     ("date", r"\b\d{4}[-/]\d{1,2}[-/]\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?\b", WILDCARD),
     ("time", r"\b\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\b", WILDCARD),
+    ("day_month", r"\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\b", WILDCARD),
     # hex: 0x... or a run of 6+ hex digits that holds a digit
     ("hex", r"\b0[xX][0-9A-Fa-f]+\b|\b[0-9A-Fa-f]*\d[0-9A-Fa-f]*[A-Fa-f][0-9A-Fa-f]*\b|\b[0-9A-Fa-f]*[A-Fa-f][0-9A-Fa-f]*\d[0-9A-Fa-f]*\b", WILDCARD),
-    # numbers with units (durations like 3.2s, 150ms; sizes like 12KB)
-    ("number_unit", r"(^|[^A-Za-z0-9])[-+]?\d+(?:\.\d+)?\s?(?:ns|us|µs|ms|s|sec|secs|min|mins|h|KB|MB|GB|TB|kB|KiB|MiB|GiB|B|b|k|K|M|G|%)\b", "${1}" + WILDCARD),
     # any other number not glued to the end of a word (blk_123 -> blk_<*>, ipv4 stays)
     ("number", r"(^|[^A-Za-z0-9])[-+]?\d+(?:[.,]\d+)*", "${1}" + WILDCARD),
 )
 # Runs of wildcards separated only by punctuation or spaces become one wildcard:
 # a variable that spans several tokens then has one length.
 _COLLAPSE = (r"<\*>(?:[\s.,:;/_=+#|-]*<\*>)+", WILDCARD)
+_BRACKETED = (r"\(<\*>\)|\[<\*>\]|\{<\*>\}|<<\*>>", WILDCARD)
 _SPACES = (r"\s+", " ")
 
 _ALNUM = re.compile(r"[A-Za-z0-9]")
@@ -124,7 +129,8 @@ def mask(messages: pl.Expr | pl.Series | str = "message") -> pl.Expr | pl.Series
     e = e.str.replace(r"[\r\n][\s\S]*$", "")  # first line only
     for _name, pattern, repl in MASKS:
         e = e.str.replace_all(pattern, repl)
-    e = e.str.replace_all(*_COLLAPSE).str.replace_all(*_SPACES).str.strip_chars()
+    e = e.str.replace_all(*_COLLAPSE).str.replace_all(*_BRACKETED).str.replace_all(*_COLLAPSE)
+    e = e.str.replace_all(*_SPACES).str.strip_chars()
     return e if is_series else e
 
 
@@ -203,9 +209,61 @@ def _cluster_same_length(items: list[tuple[list[str], int, int]]) -> list[_Clust
     return clusters
 
 
+SPLIT_MAX_VALUES = 4
+
+
+def _common(part: list[tuple[list[str], int, int]]) -> list[str]:
+    """Return the template of messages of one length: differing tokens become <*>."""
+    first = part[0][0]
+    out = list(first)
+    for toks, _w, _m in part[1:]:
+        for pos, tok in enumerate(toks):
+            if out[pos] != tok:
+                out[pos] = WILDCARD
+    return out
+
+
+def _split(part: list[tuple[list[str], int, int]]) -> list[list[tuple[list[str], int, int]]]:
+    """Split a cluster on a position that takes only a few distinct words.
+
+    A logging statement's constant words repeat; its variables vary. Where a
+    position of a cluster holds at most ``SPLIT_MAX_VALUES`` distinct words
+    (none of them masked), the words are read as constants of different
+    statements (``VM Paused`` / ``VM Resumed``) and the cluster is split on the
+    position with the fewest of them, then each part again.
+    """
+    if len(part) < 2:
+        return [part]
+    n = len(part[0][0])
+    best_pos, best_vals = -1, 0
+    for pos in range(n):
+        vals = {toks[pos] for toks, _w, _m in part}
+        if len(vals) < 2 or len(vals) > SPLIT_MAX_VALUES:
+            continue
+        if any(WILDCARD in v for v in vals):
+            continue
+        if best_pos < 0 or len(vals) < best_vals:
+            best_pos, best_vals = pos, len(vals)
+    if best_pos < 0:
+        return [part]
+    groups: dict[str, list[tuple[list[str], int, int]]] = defaultdict(list)
+    for item in part:
+        groups[item[0][best_pos]].append(item)
+    out: list[list[tuple[list[str], int, int]]] = []
+    for key in sorted(groups):
+        out.extend(_split(groups[key]))
+    return out
+
+
 def _template_regex(template: str) -> re.Pattern[str]:
-    parts = [re.escape(p) for p in template.split(WILDCARD)]
-    return re.compile("^" + ".+?".join(parts) + "$", re.DOTALL)
+    """Compile a template into a pattern whose wildcards absorb no letters or digits.
+
+    A wildcard then stands for masked values, punctuation and nothing at all,
+    so ``bytes <*> sent`` matches ``bytes sent`` but ``for <*> from`` does not
+    match ``for invalid user <*> from``: other words make another statement.
+    """
+    parts = [re.escape(p) for p in re.split(r"\s*<\*>\s*", template)]
+    return re.compile("^" + "[^A-Za-z0-9]*?".join(parts) + "$", re.DOTALL)
 
 
 def _constants(template: str) -> frozenset[str]:
@@ -291,13 +349,15 @@ def mine(masked: Sequence[str], weights: Sequence[int] | None = None) -> list[st
     texts: list[str] = []
     tweights: list[int] = []
     owner = [0] * len(masked)
+    tokens = {i: toks for items in by_len.values() for toks, _w, i in items}
     for n in sorted(by_len):
         for cl in _cluster_same_length(by_len[n]):
-            tid = len(texts)
-            texts.append(" ".join(cl.tokens))
-            tweights.append(cl.weight)
-            for m in cl.members:
-                owner[m] = tid
+            for part in _split([(tokens[m], weights[m], m) for m in cl.members]):
+                tid = len(texts)
+                texts.append(" ".join(_common(part)))
+                tweights.append(sum(w for _t, w, _m in part))
+                for _t, _w, m in part:
+                    owner[m] = tid
     root = _merge_templates(texts, tweights)
     return [texts[root[owner[i]]] for i in range(len(masked))]
 

@@ -1,0 +1,96 @@
+"""The event table as users hold it: a polars frame plus the account of how it was read."""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import polars as pl
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from timeline.sources._account import FileAccount
+
+
+class EventTable:
+    """Events read from evidence, with the per-file account beside them.
+
+    ``df`` is the polars event table (see :mod:`timeline.schema`); ``account``
+    has one :class:`FileAccount` per file read; ``notes`` holds what was skipped
+    while walking folders. Unknown attributes go to ``df``, so
+    ``events.filter(...)`` works as on a polars frame (and returns one).
+    """
+
+    def __init__(self, df: pl.DataFrame, account: list[FileAccount] | None = None, notes: list[str] | None = None) -> None:
+        self.df = df
+        self.account = account or []
+        self.notes = notes or []
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.df, name)
+
+    def __len__(self) -> int:
+        return self.df.height
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.df)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self.df[key]
+
+    def to_polars(self) -> pl.DataFrame:
+        """The event table as a polars DataFrame."""
+        return self.df
+
+    def to_pandas(self) -> Any:
+        """The event table as a pandas DataFrame."""
+        return self.df.to_pandas()
+
+    def report(self) -> list[dict[str, Any]]:
+        """The per-file account as JSON-ready dicts (the ``--report-json`` contract)."""
+        return [a.to_dict() for a in self.account]
+
+    def report_json(self) -> str:
+        return json.dumps(self.report(), indent=2)
+
+    @property
+    def rejected(self) -> int:
+        """Lines rejected across all files."""
+        return sum(a.rejected for a in self.account)
+
+    def summary(self) -> str:
+        """A short text summary: span, counts by source and level, and rejections."""
+        df = self.df
+        lines = []
+        if df.height:
+            lines.append(f"{df.height:,} events from {df['ts'].min():%Y-%m-%d %H:%M:%S} to {df['ts'].max():%Y-%m-%d %H:%M:%S} UTC")
+            by = df.group_by("source", "level").len().pivot(on="level", index="source", values="len").fill_null(0).sort("source")
+            levels = [c for c in ("debug", "info", "notice", "warning", "error", "critical") if c in by.columns]
+            lines.append(f"{'source':32} " + " ".join(f"{c:>8}" for c in levels))
+            for row in by.iter_rows(named=True):
+                lines.append(f"{row['source'][:32]:32} " + " ".join(f"{row[c]:>8,}" for c in levels))
+        else:
+            lines.append("no events")
+        total = sum(a.lines for a in self.account)
+        lines.append(f"{len(self.account)} files, {total:,} lines read, {self.rejected:,} rejected")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"EventTable({self.df.height:,} events from {len(self.account)} files, {self.rejected:,} lines rejected)\n{self.df!r}"
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><td>{html.escape(a.file)}</td><td>{html.escape(a.format or '?')}</td><td>{a.confidence:.0%}</td>"
+            f"<td>{a.lines:,}</td><td>{a.events:,}</td><td>{a.continuation_lines:,}</td><td>{a.rejected:,}</td></tr>"
+            for a in self.account[:50]
+        )
+        head = "<tr><th>file</th><th>format</th><th>sure</th><th>lines</th><th>events</th><th>continuation</th><th>rejected</th></tr>"
+        return (
+            f"<p><b>{self.df.height:,} events</b> from {len(self.account)} files; {self.rejected:,} lines rejected</p>"
+            f"<table>{head}{rows}</table>" + self.df.head(20)._repr_html_()
+        )

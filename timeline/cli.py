@@ -1,0 +1,163 @@
+"""The `timeline` command: the same verbs as the Python API."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from timeline._errors import TimelineError
+
+# Subcommands that live beside their feature: module path -> add_parser(subparsers).
+_FEATURE_COMMANDS = (
+    "timeline.reconstruct._cli",
+    "timeline._templates_cli",
+    "timeline.trends._cli",
+)
+
+
+def _add_read_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files, folders (recursive) or glob patterns")
+    p.add_argument("--format", action="append", metavar="[GLOB=]NAME",
+                   help="force a format for every file, or for files matching GLOB (repeatable)")
+    p.add_argument("--tz", action="append", metavar="[GLOB=]ZONE",
+                   help="IANA zone of naive local times, for every file or for files matching GLOB (repeatable); default UTC")
+    p.add_argument("--formats-dir", action="append", metavar="DIR", help="folder of your own format spec files (*.toml)")
+    p.add_argument("--year", type=int, help="year for formats written without one (syslog RFC 3164)")
+    p.add_argument("--date", help="date (YYYY-MM-DD) for formats written without one (time-only log4j)")
+    p.add_argument("--day-first", action="store_true", default=None, help="read 12/08/2024 as 12 August in exports")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+
+
+def _per_file_option(values: list[str] | None) -> str | dict[str, str] | None:
+    if not values:
+        return None
+    if len(values) == 1 and "=" not in values[0]:
+        return values[0]
+    out: dict[str, str] = {}
+    for v in values:
+        pattern, sep, name = v.rpartition("=")
+        out[pattern if sep else "*"] = name
+    return out
+
+
+def read_from_args(args: argparse.Namespace):  # noqa: ANN201 - returns EventTable
+    """Read the evidence named by the shared read options."""
+    from timeline.sources import read
+
+    return read(
+        args.paths,
+        format=_per_file_option(args.format),
+        tz=_per_file_option(args.tz),
+        formats_dir=args.formats_dir,
+        year=args.year,
+        date=args.date,
+        day_first=args.day_first,
+        quiet=True if args.quiet else None,
+    )
+
+
+def print_account(events, out=sys.stdout) -> None:  # noqa: ANN001
+    """Print the per-file account as a table, then rejections and warnings."""
+    rows = events.account
+    width = min(60, max((len(a.file) for a in rows), default=4))
+    print(f"{'file':{width}}  {'format':20} {'sure':>5} {'lines':>10} {'events':>10} {'contin.':>8} {'rejected':>8}", file=out)
+    for a in rows:
+        name = a.file if len(a.file) <= width else "..." + a.file[-(width - 3):]
+        print(f"{name:{width}}  {(a.format or '?'):20} {a.confidence:>5.0%} {a.lines:>10,} {a.events:>10,} {a.continuation_lines:>8,} {a.rejected:>8,}", file=out)
+    for a in rows:
+        notes = []
+        if a.tz_assumed:
+            notes.append(f"naive times read in {a.tz}")
+        if a.zones_seen:
+            notes.append("zones on lines: " + ", ".join(a.zones_seen))
+        notes.extend(a.warnings)
+        for reason, count in a.rejected_reasons.items():
+            notes.append(f"rejected {count:,}: {reason}")
+        for r in a.rejected_lines[:3]:
+            notes.append(f"  line {r.line}: {r.text[:100]!r}")
+        if notes:
+            print(f"\n{a.file}:", file=out)
+            for n in notes:
+                print(f"  {n}", file=out)
+    for n in events.notes:
+        print(f"note: {n}", file=out)
+
+
+def write_events(events, path: str) -> None:  # noqa: ANN001
+    """Write the event table as Parquet, CSV or JSON lines, by the file's extension."""
+    target = Path(path)
+    df = events.df
+    suffix = target.suffix.lower()
+    if suffix in {".csv", ".tsv"}:
+        df.write_csv(target, separator="\t" if suffix == ".tsv" else ",")
+    elif suffix in {".jsonl", ".ndjson", ".json"}:
+        df.write_ndjson(target)
+    else:
+        df.write_parquet(target)
+
+
+def _cmd_read(args: argparse.Namespace) -> int:
+    events = read_from_args(args)
+    print_account(events)
+    print()
+    print(events.summary())
+    if args.events:
+        write_events(events, args.events)
+        print(f"events written to {args.events}")
+    if args.report_json:
+        Path(args.report_json).write_text(json.dumps(events.report(), indent=2, default=str))
+        print(f"account written to {args.report_json}")
+    return 0
+
+
+def _cmd_formats(args: argparse.Namespace) -> int:
+    from timeline.sources import load_specs
+
+    specs = load_specs(args.formats_dir or [])
+    for name, spec in sorted(specs.items()):
+        print(f"{name:28} {spec.kind:9} {spec.description}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the `timeline` command."""
+    parser = argparse.ArgumentParser(prog="timeline", description="Reconstruct incidents from their evidence.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("read", help="read evidence into one event table and account for every line")
+    _add_read_options(p)
+    p.add_argument("--events", metavar="OUT", help="write the event table (.parquet, .csv, .jsonl)")
+    p.add_argument("--report-json", metavar="OUT", help="write the per-file account as JSON")
+    p.set_defaults(func=_cmd_read)
+    p = sub.add_parser("formats", help="list the known formats")
+    p.add_argument("--formats-dir", action="append", metavar="DIR")
+    p.set_defaults(func=_cmd_formats)
+    for module_name in _FEATURE_COMMANDS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and module_name.startswith(exc.name):
+                continue
+            raise
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the `timeline` command."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except TimelineError as exc:
+        print(f"timeline: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

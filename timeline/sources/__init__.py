@@ -1,0 +1,308 @@
+"""Reading evidence: files, folders and globs into one event table plus an account of every line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from timeline._errors import FormatSpecError, InputError
+from timeline._events import EventTable
+from timeline.schema import conform, empty_events, sort_events
+from timeline.sources import documents
+from timeline.sources._account import FileAccount
+from timeline.sources._inputs import InputFile, expand, source_name
+from timeline.sources._lines import read_lines
+from timeline.sources._parse import Context, parse_csv_bytes, parse_jsonl_lines, parse_regex_lines
+from timeline.sources._sniff import sniff_lines
+from timeline.sources._spec import Spec, load_specs, resolve_spec
+from timeline.sources._time import TimeOptions, correct_year_against_mtime, get_zone
+
+__all__ = ["read", "read_file", "load_specs", "Spec", "FileAccount"]
+
+MIN_SNIFF_SCORE = 0.5
+MAX_LINE_BYTES = 1 << 20
+
+PerFile = str | Mapping[str, str] | None
+
+
+def _per_file(value: PerFile, path: Path) -> str | None:
+    """A per-file option: one value for all, or {glob or name: value}."""
+    if value is None or isinstance(value, str):
+        return value
+    for pattern, v in value.items():
+        if fnmatch.fnmatch(str(path), pattern) or fnmatch.fnmatch(path.name, pattern) or pattern in str(path):
+            return v
+    return value.get("*")
+
+
+def _parse_with(spec: Spec, lines: pl.DataFrame, ctx: Context, account: FileAccount) -> pl.DataFrame:
+    if spec.kind == "regex":
+        return parse_regex_lines(lines, spec, ctx, account)
+    if spec.kind == "jsonl":
+        return parse_jsonl_lines(lines, spec, ctx, account)
+    if spec.kind == "csv":
+        data = "\n".join(lines["text"].to_list()).encode("utf-8")
+        return parse_csv_bytes(data, spec, ctx, account)
+    msg = f"format {spec.name} is a document format; it reads whole files, not lines"
+    raise FormatSpecError(msg)
+
+
+def read_file(
+    item: InputFile | str | Path,
+    *,
+    format: str | Spec | None = None,
+    tz: str | None = None,
+    year: int | None = None,
+    date: dt.date | None = None,
+    source: str | None = None,
+    specs: Mapping[str, Spec] | None = None,
+    zone_abbreviations: Mapping[str, int] | None = None,
+    day_first: bool | None = None,
+    max_line_bytes: int = MAX_LINE_BYTES,
+) -> tuple[pl.DataFrame, FileAccount]:
+    """Read one file (or one document folder) into events and its account."""
+    if not isinstance(item, InputFile):
+        p = Path(item)
+        item = InputFile(p, p.parent)
+    path = item.path
+    specs = specs if specs is not None else load_specs()
+    src = source or source_name(path, item.root)
+    options = documents.DocumentOptions(tz=tz, day_first=day_first, date=date)
+
+    forced = resolve_spec(format, specs) if format is not None else None
+    reader_name = item.directory_reader
+    if forced is not None and forced.kind == "document":
+        reader_name = forced.document.get("reader", forced.name)
+    if reader_name is None and forced is None:
+        reader_name = _detect_document(path)
+    if reader_name is not None:
+        reader = documents.readers().get(reader_name)
+        if reader is None:
+            msg = f"{path}: no document reader named {reader_name!r}; known: {', '.join(sorted(documents.readers()))}"
+            raise InputError(msg)
+        frame, account = reader.read(path, options)
+        account.format = account.format or reader_name
+        account.source = account.source or src
+        account.bytes = account.bytes or _size(path)
+        events = conform(frame.with_columns(pl.col("source").fill_null(src)) if "source" in frame.columns else frame.with_columns(pl.lit(src).alias("source")))
+        _finish_account(account, events)
+        return events, account
+
+    raw = read_lines(path)
+    account = FileAccount(file=str(path), format=None, source=src, bytes=raw.size, compression=raw.compression)
+    account.warnings.extend(raw.warnings)
+    lines = raw.lines
+    if raw.binary:
+        account.lines = lines.height
+        account.reject_group("binary file: not text", lines.height, [])
+        return empty_events(), account
+
+    too_long = lines.filter(pl.col("text").str.len_bytes() > max_line_bytes)
+    if too_long.height:
+        examples = [(int(r[0]), r[1][:200] + "...") for r in too_long.head(3).iter_rows()]
+        account.reject_group(f"line longer than {max_line_bytes:,} bytes", too_long.height, examples)
+        account.lines += too_long.height
+        lines = lines.filter(pl.col("text").str.len_bytes() <= max_line_bytes)
+
+    zone = get_zone(tz)
+    ctx = Context(
+        file=str(path),
+        source=src,
+        time=TimeOptions(tz=zone, year=year, date=date, mtime=path.stat().st_mtime, zone_abbreviations=zone_abbreviations),
+    )
+    account.tz = zone or "UTC"
+
+    if forced is not None:
+        spec = forced
+        account.confidence = 1.0
+        account.sniff = [(spec.name, 1.0)]
+    else:
+        ranked = sniff_lines(lines, specs, lambda ls, sp, acc: _parse_with(sp, ls, ctx, acc))
+        account.sniff = ranked[:3]
+        if not ranked or ranked[0][1] < MIN_SNIFF_SCORE:
+            best = f" (best guess {ranked[0][0]} read {ranked[0][1]:.0%} of the first lines)" if ranked else ""
+            nonblank = lines.filter(pl.col("text").str.strip_chars() != "")
+            account.lines += lines.height
+            account.blank += lines.height - nonblank.height
+            examples = [(int(r[0]), r[1]) for r in nonblank.head(3).iter_rows()]
+            if nonblank.height:
+                account.reject_group(f"no known format recognised{best}; name one with format=", nonblank.height, examples)
+            return empty_events(), account
+        spec = specs[ranked[0][0]]
+        account.confidence = ranked[0][1]
+    account.format = spec.name
+    account.kind = spec.event_kind
+    frame = _parse_with(spec, lines, ctx, account)
+    if spec.timestamp.get("missing") == "year" and frame.height:
+        frame = frame.with_columns(correct_year_against_mtime(frame["ts"], ctx.time.mtime, year is not None).alias("ts"))
+    if account.tz_assumed and tz is None:
+        account.warnings.append("times carry no zone and no tz was given: read as UTC")
+    events = conform(frame)
+    _finish_account(account, events)
+    return events, account
+
+
+def _size(path: Path) -> int:
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return path.stat().st_size
+
+
+def _detect_document(path: Path) -> str | None:
+    best, best_score = None, 0.0
+    for reader in documents.readers().values():
+        if getattr(reader, "directory", False) and not path.is_dir():
+            if not path.suffix.lower() == ".zip":
+                continue
+        try:
+            s = reader.detect(path)
+        except Exception:  # noqa: BLE001 - a detector that cannot read the file simply does not claim it
+            s = 0.0
+        if s > best_score:
+            best, best_score = reader.name, s
+    return best if best_score >= MIN_SNIFF_SCORE else None
+
+
+def _finish_account(account: FileAccount, events: pl.DataFrame) -> None:
+    if account.events == 0:
+        account.events = events.height
+    if events.height:
+        ts = events["ts"].drop_nulls()
+        if ts.len():
+            account.first_ts = ts.min().isoformat()  # type: ignore[union-attr]
+            account.last_ts = ts.max().isoformat()  # type: ignore[union-attr]
+        if account.kind is None:
+            kinds = events["kind"].drop_nulls().unique().to_list()
+            account.kind = ",".join(sorted(str(k) for k in kinds)) or None
+
+
+def read(
+    paths: str | Path | Sequence[str | Path],
+    *,
+    format: PerFile = None,
+    tz: PerFile = None,
+    year: int | None = None,
+    date: dt.date | str | None = None,
+    formats_dir: str | Path | Sequence[str | Path] | None = None,
+    sources: Mapping[str, str] | None = None,
+    zone_abbreviations: Mapping[str, int] | None = None,
+    day_first: bool | None = None,
+    max_line_bytes: int = MAX_LINE_BYTES,
+    quiet: bool | None = None,
+) -> EventTable:
+    """Read files, folders and globs into one event table, sorted by time.
+
+    Parameters
+    ----------
+    paths
+        Files, folders (read recursively) and glob patterns; ``.gz``, ``.bz2``
+        and ``.xz`` are read in place; rotated sets are read oldest first.
+    format
+        Force a format: one name for every file, or ``{glob: name}``. By default
+        each file's format is recognised from its content.
+    tz
+        Zone of naive local times: one IANA name, or ``{glob: zone}``. Times that
+        carry a zone or offset ignore it. Default UTC (and the account says so).
+    year, date
+        For formats without a year (RFC 3164 syslog) or without a date
+        (time-only log4j): default the file's modification time.
+    formats_dir
+        Folder(s) of extra spec files (``*.toml``), e.g. your own formats.
+    sources
+        ``{glob: source name}`` to name streams yourself.
+    zone_abbreviations
+        Extra or overriding zone abbreviations, in seconds east of UTC
+        (``{"IST": 7200}`` for Israel Standard Time).
+    day_first
+        For human-written dates in exports (12/08/2024): day first or month first.
+    max_line_bytes
+        Lines longer than this are rejected (and counted).
+    quiet
+        Hide the progress bar (shown by default on a terminal or in a notebook
+        when reading takes more than a moment).
+
+    Returns
+    -------
+    EventTable
+        ``.df`` the polars event table, ``.account`` one
+        :class:`FileAccount` per file.
+
+    Examples
+    --------
+    >>> import timeline as tl
+    >>> events = tl.read("data/incidents/2024-08-12-db-outage/", tz="America/Los_Angeles")  # doctest: +SKIP
+    >>> events.account[0].format  # doctest: +SKIP
+    'python_logging'
+    """
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    if isinstance(date, str):
+        date = dt.date.fromisoformat(date)
+    dirs = [formats_dir] if isinstance(formats_dir, (str, Path)) else list(formats_dir or [])
+    specs = load_specs(dirs)
+    notes: list[str] = []
+    items = expand(list(paths), notes, documents.directory_units)
+    frames: list[pl.DataFrame] = []
+    accounts: list[FileAccount] = []
+    total = sum(_size(i.path) for i in items)
+    with _progress(total, len(items), quiet) as bar:
+        for item in items:
+            name = _per_file(sources, item.path) if sources else None
+            try:
+                events, account = read_file(
+                    item,
+                    format=_per_file(format, item.path),
+                    tz=_per_file(tz, item.path),
+                    year=year,
+                    date=date,
+                    source=name,
+                    specs=specs,
+                    zone_abbreviations=zone_abbreviations,
+                    day_first=day_first,
+                    max_line_bytes=max_line_bytes,
+                )
+            except (OSError, pl.exceptions.PolarsError) as exc:
+                account = FileAccount(file=str(item.path), format=None)
+                account.warnings.append(f"could not be read: {exc}")
+                events = empty_events()
+            frames.append(events)
+            accounts.append(account)
+            bar.update(account.bytes or 0)
+    df = sort_events(pl.concat(frames, how="vertical")) if frames else empty_events()
+    return EventTable(df, accounts, notes)
+
+
+class _NoBar:
+    def __enter__(self) -> _NoBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def update(self, n: int) -> None:
+        return None
+
+
+def _in_notebook() -> bool:
+    shell = sys.modules.get("IPython")
+    if shell is None:
+        return False
+    try:
+        ip = shell.get_ipython()  # type: ignore[attr-defined]
+    except AttributeError:
+        return False
+    return ip is not None and type(ip).__name__ == "ZMQInteractiveShell"
+
+
+def _progress(total: int, files: int, quiet: bool | None) -> Any:
+    if quiet or (quiet is None and not (sys.stderr.isatty() or _in_notebook())):
+        return _NoBar()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=f"reading {files} files", delay=0.5, file=sys.stderr, leave=False)

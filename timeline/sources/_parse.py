@@ -1,0 +1,413 @@
+"""Parsing a table of lines with a spec into events, vectorised in polars.
+
+One mechanism for every line format: the spec's patterns cut lines into fields,
+its multi-line rule marks continuation lines, its timestamp rule reads the time,
+its level map normalises levels. The expressions here work on a whole column at
+a time and would translate to any dataframe engine.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import polars as pl
+
+from timeline.schema import LEVELS
+from timeline.sources._account import FileAccount
+from timeline.sources._spec import Spec
+from timeline.sources._time import ISO_FORMATS, TimeOptions, time_exprs
+
+_MATCH = "_m"
+
+
+@dataclass(frozen=True)
+class Context:
+    """Where the lines come from and how to read their times."""
+
+    file: str
+    source: str
+    time: TimeOptions
+
+
+def _field(frame_cols: set[str], names: tuple[str, ...]) -> pl.Expr | None:
+    present = [pl.col(n).cast(pl.String) for n in names if n in frame_cols]
+    if not present:
+        return None
+    return present[0] if len(present) == 1 else pl.coalesce(present)
+
+
+def level_expr(raw: pl.Expr | None, spec: Spec) -> pl.Expr:
+    """Normalise a raw level column with the spec's maps; unknown values take the default level."""
+    if raw is None:
+        return pl.lit(spec.default_level)
+    key = raw.cast(pl.String).str.strip_chars().str.to_lowercase()
+    mapped: pl.Expr = pl.lit(None, dtype=pl.String)
+    if spec.levels:
+        names = list(spec.levels)
+        mapped = key.replace_strict(names, [spec.levels[n] for n in names], default=None, return_dtype=pl.String)
+    chain = pl.when(mapped.is_not_null()).then(mapped)
+    for level, regex in spec.level_patterns:
+        chain = chain.when(key.str.contains(regex)).then(pl.lit(level))
+    number = key.cast(pl.Float64, strict=False)
+    for low, high, level in spec.level_ranges:
+        chain = chain.when(number.is_between(low, high)).then(pl.lit(level))
+    return chain.otherwise(pl.lit(spec.default_level))
+
+
+def _attrs_expr(names: list[str]) -> pl.Expr:
+    if not names:
+        return pl.lit(None, dtype=pl.String)
+    return pl.struct([pl.col(n) for n in names]).struct.json_encode()
+
+
+def _time_for(spec: Spec, cols: set[str], ctx: Context) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    ts_raw = _field(cols, spec.ts_fields)
+    if ts_raw is None:
+        msg = f"format {spec.name}: none of the time fields {spec.ts_fields} was extracted"
+        raise ValueError(msg)
+    zone_field = spec.timestamp.get("zone_field")
+    zone = pl.col(zone_field) if zone_field and zone_field in cols else None
+    formats = tuple(spec.timestamp.get("formats", ()))
+    if spec.timestamp.get("iso"):
+        formats = (*formats, *ISO_FORMATS)
+    return time_exprs(
+        ts_raw,
+        formats=formats,
+        epoch=spec.timestamp.get("epoch"),
+        zone=zone,
+        missing=spec.timestamp.get("missing"),
+        options=ctx.time,
+    )
+
+
+def _event_columns(spec: Spec, cols: set[str], ctx: Context, attr_names: list[str]) -> list[pl.Expr]:
+    """The event-table columns built from extracted fields."""
+    out = [
+        pl.lit(ctx.source).alias("source"),
+        pl.lit(spec.event_kind).alias("kind"),
+        level_expr(_field(cols, spec.column("level")), spec).alias("level"),
+    ]
+    for target in ("host", "service", "actor", "ref", "action"):
+        expr = _field(cols, spec.column(target))
+        out.append((expr if expr is not None else pl.lit(None, dtype=pl.String)).alias(target))
+    source_override = _field(cols, spec.column("source"))
+    if source_override is not None:
+        out[0] = pl.coalesce(source_override, pl.lit(ctx.source)).alias("source")
+    out.append(_attrs_expr(attr_names).alias("attrs"))
+    out.append(pl.lit(ctx.file).alias("file"))
+    return out
+
+
+def parse_regex_lines(lines: pl.DataFrame, spec: Spec, ctx: Context, account: FileAccount) -> pl.DataFrame:
+    """Parse a line table with a regex spec; fill the account; return events (unsorted)."""
+    text = pl.col("text")
+    lf = lines.lazy()
+    extracted = []
+    for i, pat in enumerate(spec.patterns):
+        extracted.append(text.str.extract_groups(f"(?P<{_MATCH}>){pat.regex}").alias(f"_p{i}"))
+    lf = lf.with_columns(extracted)
+    matched = [pl.col(f"_p{i}").struct.field(_MATCH).is_not_null() for i in range(len(spec.patterns))]
+    groups = spec.groups
+    field_exprs = []
+    for g in groups:
+        chain = None
+        for i, pat in enumerate(spec.patterns):
+            if g not in pat.compiled.groupindex:
+                continue
+            value = pl.col(f"_p{i}").struct.field(g)
+            chain = pl.when(matched[i]).then(value) if chain is None else chain.when(matched[i]).then(value)
+        field_exprs.append(chain.otherwise(None).alias(g))  # type: ignore[union-attr]
+    pattern_name = pl.lit(None, dtype=pl.String)
+    for i in reversed(range(len(spec.patterns))):
+        pattern_name = pl.when(matched[i]).then(pl.lit(spec.patterns[i].name)).otherwise(pattern_name)
+    lf = lf.with_columns(*field_exprs, pl.any_horizontal(matched).alias("_matched"), pattern_name.alias("_pattern"))
+    lf = lf.drop([f"_p{i}" for i in range(len(spec.patterns))])
+    frame = lf.collect()
+    return _assemble(frame, spec, ctx, account, list(groups))
+
+
+def _assemble(frame: pl.DataFrame, spec: Spec, ctx: Context, account: FileAccount, groups: list[str]) -> pl.DataFrame:
+    """Multi-line assembly, time, levels and accounting for a parsed line table.
+
+    ``frame`` has ``line``, ``text``, ``_matched`` and one column per field.
+    """
+    cols = set(frame.columns)
+    ml = spec.multiline
+    blank = pl.col("text").str.strip_chars() == ""
+    starts = pl.col("_matched")
+    join_field = ml.get("join_field")
+    if join_field and join_field in cols:
+        values = [str(v) for v in ml.get("join_values", [])]
+        starts = starts & ~pl.col(join_field).cast(pl.String).is_in(values).fill_null(False)
+    partial_field = ml.get("partial_field")
+    if partial_field and partial_field in cols:
+        partial = pl.col(partial_field).cast(pl.String).str.contains(ml.get("partial_regex", "^P$")).fill_null(False)
+        starts = starts & ~partial.shift(1).fill_null(False)
+    cont_regex = ml.get("continuation")
+    if cont_regex:
+        cont_like = pl.col("text").str.contains(cont_regex)
+    else:
+        cont_like = pl.lit(False)
+    joined_match = pl.col("_matched") & ~starts
+
+    ts, zone_text, terr = _time_for(spec, cols, ctx)
+    frame = frame.with_columns(
+        blank.alias("_blank"),
+        starts.alias("_start"),
+        (joined_match | (~pl.col("_matched") & ~blank & cont_like)).alias("_cont"),
+    )
+    frame = frame.with_columns(
+        pl.when(pl.col("_start")).then(ts).alias("ts"),
+        pl.when(pl.col("_start")).then(zone_text).alias("_zone"),
+        pl.when(pl.col("_start")).then(terr).alias("_terr"),
+    )
+    # A record is a start line plus the continuation lines after it (blank lines inside it are skipped).
+    frame = frame.with_columns(pl.col("_start").cast(pl.UInt32).cum_sum().alias("_rec"))
+    start_ok = pl.col("_start") & pl.col("_terr").is_null()
+    frame = frame.with_columns(
+        pl.when(pl.col("_start")).then(start_ok).otherwise(None).forward_fill().alias("_rec_ok"),
+    )
+    status = (
+        pl.when(pl.col("_start") & pl.col("_terr").is_null())
+        .then(pl.lit("event"))
+        .when(pl.col("_start"))
+        .then(pl.lit("bad_time"))
+        .when(pl.col("_blank"))
+        .then(pl.lit("blank"))
+        .when(pl.col("_cont") & (pl.col("_rec") > 0) & pl.col("_rec_ok").fill_null(False))
+        .then(pl.lit("continuation"))
+        .when(pl.col("_cont") & (pl.col("_rec") > 0))
+        .then(pl.lit("orphan_of_rejected"))
+        .when(pl.col("_cont"))
+        .then(pl.lit("orphan"))
+        .otherwise(pl.lit("nomatch"))
+    )
+    frame = frame.with_columns(status.alias("_status"))
+
+    counts = dict(frame.group_by("_status").len().iter_rows())
+    account.lines += frame.height
+    account.events += counts.get("event", 0)
+    account.continuation_lines += counts.get("continuation", 0)
+    account.blank += counts.get("blank", 0)
+    _record_rejections(frame, spec, account)
+
+    message_fields = spec.column("message")
+    msg_expr = _field(cols, message_fields) if message_fields else None
+    if msg_expr is None:
+        msg_expr = pl.col("text")
+    extras = spec.raw.get("message_extra", [])
+    for label, name in extras:
+        if name in cols:
+            msg_expr = pl.concat_str(
+                [msg_expr, pl.when(pl.col(name).is_not_null() & (pl.col(name) != "")).then(pl.lit(f"\n{label}:  ") + pl.col(name)).otherwise(pl.lit(""))]
+            )
+    joiner = ml.get("joiner", "\n")
+    cont_text = pl.when(pl.col("_matched") & msg_expr.is_not_null()).then(msg_expr).otherwise(pl.col("text"))
+    conts = (
+        frame.filter(pl.col("_status") == "continuation")
+        .group_by("_rec", maintain_order=True)
+        .agg(cont_text.str.join(joiner).alias("_tail"))
+    )
+    reserved = {*spec.ts_fields, *(f for fs in spec.columns.values() for f in fs), _MATCH, *(n for _, n in extras)}
+    zone_field = spec.timestamp.get("zone_field")
+    if zone_field:
+        reserved.add(zone_field)
+    attr_names = [g for g in groups if g not in reserved and g not in spec.attrs_exclude]
+    events = frame.filter(pl.col("_status") == "event")
+    events = events.join(conts, on="_rec", how="left", maintain_order="left")
+    message = pl.when(pl.col("_tail").is_not_null()).then(pl.concat_str([msg_expr, pl.lit(joiner), pl.col("_tail")])).otherwise(msg_expr)
+    if ml.get("strip", True):
+        message = message.str.strip_chars_end()
+    out = events.select(
+        pl.col("ts"),
+        *_event_columns(spec, set(events.columns), ctx, attr_names),
+        message.alias("message"),
+        pl.col("line").cast(pl.UInt32),
+        pl.col("_zone"),
+    )
+    _note_times(out, account)
+    return out.drop("_zone")
+
+
+def _note_times(out: pl.DataFrame, account: FileAccount) -> None:
+    if out.height:
+        zones = out["_zone"].drop_nulls().unique().sort().head(10).to_list()
+        account.zones_seen = sorted(set(account.zones_seen) | set(zones))
+        if out["_zone"].null_count():
+            account.tz_assumed = True
+
+
+_REASONS = {
+    "nomatch": "no pattern of format {fmt} matches",
+    "orphan": "continuation line with no event before it",
+    "orphan_of_rejected": "continuation of a rejected line",
+}
+
+
+def _record_rejections(frame: pl.DataFrame, spec: Spec, account: FileAccount) -> None:
+    bad = frame.filter(pl.col("_status").is_in(["bad_time", "nomatch", "orphan", "orphan_of_rejected"]))
+    if bad.height == 0:
+        return
+    reason = (
+        pl.when(pl.col("_status") == "bad_time")
+        .then(pl.col("_terr"))
+        .otherwise(pl.col("_status").replace_strict(list(_REASONS), [r.format(fmt=spec.name) for r in _REASONS.values()], default=None))
+    )
+    bad = bad.with_columns(reason.alias("_reason"))
+    for (why,), group in bad.group_by("_reason", maintain_order=True):
+        examples = [(int(r[0]), str(r[1])) for r in group.head(5).select("line", "text").iter_rows()]
+        account.reject_group(str(why), group.height, examples)
+
+
+def parse_jsonl_lines(lines: pl.DataFrame, spec: Spec, ctx: Context, account: FileAccount) -> pl.DataFrame:
+    """Parse JSON-lines with a spec: extract only the mapped keys; keep the whole record in attrs."""
+    keys: list[str] = []
+    for names in (spec.ts_fields, *spec.columns.values()):
+        for n in names:
+            if n not in keys:
+                keys.append(n)
+    zone_field = spec.timestamp.get("zone_field")
+    if zone_field and zone_field not in keys:
+        keys.append(zone_field)
+    for extra in (spec.multiline.get("partial_field"),):
+        if extra and extra not in keys:
+            keys.append(extra)
+    frame = lines.with_columns(
+        (pl.col("text").str.strip_chars_start().str.starts_with("{") & pl.col("text").str.strip_chars_end().str.ends_with("}")).alias("_obj")
+    )
+    decoded = _decode_json(frame.filter(pl.col("_obj"))["text"], keys)
+    obj_rows = frame.filter(pl.col("_obj")).select("line").with_columns(decoded)
+    frame = frame.join(obj_rows, on="line", how="left", maintain_order="left")
+    frame = frame.with_columns(pl.col("_ok").fill_null(False).alias("_matched")).drop("_obj", "_ok")
+    frame = frame.rename({k: _safe(k) for k in keys if k in frame.columns and _safe(k) != k})
+    safe_spec = _safe_spec(spec, keys)
+    out = _assemble(frame, safe_spec, ctx, account, [])
+    # attrs for JSON records: the record itself, every field kept.
+    raw = frame.select("line", pl.col("text").alias("_raw"))
+    out = out.join(raw, on="line", how="left", maintain_order="left")
+    return out.with_columns(pl.col("_raw").alias("attrs")).drop("_raw")
+
+
+def _safe(key: str) -> str:
+    return "k_" + "".join(c if c.isalnum() else "_" for c in key)
+
+
+def _safe_spec(spec: Spec, keys: list[str]) -> Spec:
+    from dataclasses import replace
+
+    ts = dict(spec.timestamp)
+    ts["field"] = [_safe(k) for k in spec.ts_fields]
+    if ts.get("zone_field"):
+        ts["zone_field"] = _safe(ts["zone_field"])
+    ml = dict(spec.multiline)
+    if ml.get("partial_field"):
+        ml["partial_field"] = _safe(ml["partial_field"])
+    if ml.get("join_field"):
+        ml["join_field"] = _safe(ml["join_field"])
+    columns = {t: tuple(_safe(k) for k in v) for t, v in spec.columns.items()}
+    return replace(spec, timestamp=ts, columns=columns, multiline=ml)
+
+
+def _json_value(record: dict, key: str) -> object:
+    if key in record:
+        return record[key]
+    node: object = record
+    for part in key.split("."):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return None
+    return node
+
+
+def _decode_json(text: pl.Series, keys: list[str]) -> list[pl.Series]:
+    """Decode JSON objects, taking the given keys (dotted keys: literal first, then nested).
+
+    The fast path is polars' decoder over the whole column; a line it cannot
+    decode sends only that chunk through the standard library, so one bad
+    record costs little and is reported, not fatal.
+    """
+    if text.len() == 0:
+        return [pl.Series("_ok", [], pl.Boolean), *[pl.Series(_safe(k), [], pl.String) for k in keys]]
+    top: dict[str, object] = {}
+    for k in keys:
+        top.setdefault(k, pl.String)
+        if "." in k:
+            top.setdefault(k.split(".")[0], pl.String)
+    dtype = pl.Struct(top)
+    try:
+        decoded = text.str.json_decode(dtype)
+        ok = decoded.is_not_null()
+        cols = [pl.Series("_ok", ok)]
+        for k in keys:
+            value = decoded.struct.field(k)
+            if "." in k:
+                nested = decoded.struct.field(k.split(".")[0]).str.json_path_match("$." + ".".join(k.split(".")[1:]))
+                value = value.fill_null(nested) if value.dtype == nested.dtype else value
+            cols.append(value.cast(pl.String).alias(_safe(k)))
+        return cols
+    except pl.exceptions.ComputeError:
+        if text.len() > 2048:
+            mid = text.len() // 2
+            left = _decode_json(text.slice(0, mid), keys)
+            right = _decode_json(text.slice(mid), keys)
+            return [a.append(b) for a, b in zip(left, right, strict=True)]
+    ok_list: list[bool] = []
+    values: dict[str, list[str | None]] = {k: [] for k in keys}
+    for line in text.to_list():
+        try:
+            record = json.loads(line)
+            good = isinstance(record, dict)
+        except (json.JSONDecodeError, TypeError):
+            record, good = {}, False
+        ok_list.append(good)
+        for k in keys:
+            v = _json_value(record, k) if good else None
+            values[k].append(None if v is None else (v if isinstance(v, str) else json.dumps(v)))
+    return [pl.Series("_ok", ok_list, pl.Boolean), *[pl.Series(_safe(k), values[k], pl.String) for k in keys]]
+
+
+def levels_valid() -> tuple[str, ...]:
+    """The normalised levels (re-exported for spec tests)."""
+    return LEVELS
+
+
+def parse_csv_bytes(data: bytes, spec: Spec, ctx: Context, account: FileAccount) -> pl.DataFrame:
+    """Parse a CSV log (such as PostgreSQL's csvlog) whose fields may hold newlines."""
+    import io
+
+    alternatives = [list(c) for c in spec.csv.get("columns", [])]
+    if data.strip() == b"":
+        return _assemble(_empty_line_frame(), spec, ctx, account, [])
+    try:
+        table = pl.read_csv(
+            io.BytesIO(data), has_header=bool(spec.csv.get("header", False)), infer_schema=False,
+            quote_char='"', truncate_ragged_lines=False, encoding="utf8-lossy",
+        )
+    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
+        msg = f"{ctx.file}: not readable as CSV for format {spec.name}: {exc}"
+        raise ValueError(msg) from exc
+    names = next((a for a in alternatives if len(a) == table.width), None)
+    if names is None and not spec.csv.get("header", False):
+        expected = " or ".join(str(len(a)) for a in alternatives)
+        msg = f"{ctx.file}: format {spec.name} expects {expected} columns, found {table.width}"
+        raise ValueError(msg)
+    if names is not None:
+        table = table.rename(dict(zip(table.columns, names, strict=True)))
+    newlines = pl.sum_horizontal([pl.col(c).str.count_matches("\n").fill_null(0) for c in table.columns])
+    table = table.with_columns(newlines.cast(pl.UInt32).alias("_nl"))
+    table = table.with_columns(
+        (pl.lit(1, pl.UInt32) + (pl.col("_nl") + 1).cum_sum().shift(1, fill_value=0)).alias("line"),
+        pl.concat_str([pl.col(c).fill_null("") for c in (names or table.columns[:-1])], separator=",").alias("text"),
+        pl.lit(True).alias("_matched"),
+    )
+    extra_lines = int(table["_nl"].sum() or 0)
+    out = _assemble(table.drop("_nl"), spec, ctx, account, [c for c in (names or []) if c not in ("line", "text")])
+    account.lines += extra_lines
+    account.continuation_lines += extra_lines
+    return out
+
+
+def _empty_line_frame() -> pl.DataFrame:
+    return pl.DataFrame(schema={"line": pl.UInt32, "text": pl.String, "_matched": pl.Boolean})

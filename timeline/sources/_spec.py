@@ -1,0 +1,314 @@
+"""Declarative format specs: one TOML file per format, with samples.
+
+A spec says how to cut a record into fields (regex lines, JSON lines or CSV),
+how to read its time, how to map its levels, how continuation lines join, and
+carries real sample lines that the test suite parses (as lnav's formats do).
+
+Spec file layout (all keys but ``name``, ``kind`` and ``samples`` optional)::
+
+    name = "python_logging"
+    kind = "regex"              # regex | jsonl | csv | document
+    description = "..."
+    event_kind = "log"          # the event table's `kind` for this format
+    default_level = "info"
+
+    [[patterns]]                # regex kind: tried in order, first match wins
+    name = "std"
+    regex = '^(?P<ts>...) (?P<level>\\w+) (?P<message>.*)$'
+
+    [timestamp]
+    field = "ts"                # group or key holding the time (list = first present)
+    formats = ["%Y-%m-%d %H:%M:%S,%3f"]   # strptime formats, or:
+    epoch = "ms"                # s | ms | us | ns | auto
+    zone_field = "tz"           # group holding a zone abbreviation or offset
+    missing = "year"            # year | date: filled from an option or the file's mtime
+
+    [columns]                   # event column <- group or key (list = first present)
+    level = "level"
+    message = "message"
+    service = "logger"
+
+    [levels]                    # normalised level <- raw values (case-insensitive)
+    error = ["ERROR"]
+    [level_patterns]            # normalised level <- regex on the raw value
+    error = '^5\\d\\d$'
+
+    [multiline]
+    continuation = '^\\s'        # non-matching lines like this join the previous event
+    join_field = "level"        # matching lines whose field is one of join_values
+    join_values = ["DETAIL"]    # join the previous event too
+    partial_field = "tag"       # a line whose field matches partial_regex is
+    partial_regex = '^P$'       # continued by the next line (joined with `joiner`)
+    joiner = "\\n"
+
+    [sniff]
+    required = ["event"]        # jsonl: keys that must be present
+    weight = 1.0                # tie-break between specs that match equally
+
+    [[samples]]
+    text = "..."                # one event (may span several lines)
+    level = "error"             # optional expectations checked by the tests
+    ts = "2024-05-02T09:14:07.118+00:00"
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from timeline._errors import FormatSpecError
+from timeline.schema import KINDS, LEVELS
+
+SPEC_KINDS = ("regex", "jsonl", "csv", "document")
+_BUILTIN_DIR = Path(__file__).resolve().parent.parent / "formats"
+_COLUMN_TARGETS = ("level", "message", "host", "service", "actor", "ref", "action", "source")
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """One named regex variant of a regex-kind spec."""
+
+    name: str
+    regex: str
+    compiled: re.Pattern[str] = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A real record of the format, with optional expected values."""
+
+    text: str
+    expect: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A parsed, validated format spec."""
+
+    name: str
+    kind: str
+    path: Path | None
+    description: str = ""
+    event_kind: str = "log"
+    default_level: str = "info"
+    patterns: tuple[Pattern, ...] = ()
+    timestamp: Mapping[str, Any] = field(default_factory=dict)
+    columns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    levels: Mapping[str, str] = field(default_factory=dict)
+    level_patterns: tuple[tuple[str, str], ...] = ()
+    level_ranges: tuple[tuple[float, float, str], ...] = ()
+    multiline: Mapping[str, Any] = field(default_factory=dict)
+    sniff: Mapping[str, Any] = field(default_factory=dict)
+    csv: Mapping[str, Any] = field(default_factory=dict)
+    document: Mapping[str, Any] = field(default_factory=dict)
+    attrs_exclude: tuple[str, ...] = ()
+    samples: tuple[Sample, ...] = ()
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        """Every named group across the patterns, in first-seen order."""
+        seen: dict[str, None] = {}
+        for pat in self.patterns:
+            for name in pat.compiled.groupindex:
+                seen.setdefault(name, None)
+        return tuple(seen)
+
+    @property
+    def ts_fields(self) -> tuple[str, ...]:
+        """The group or key names that may hold the timestamp."""
+        return _as_tuple(self.timestamp.get("field", "ts"))
+
+    def column(self, target: str) -> tuple[str, ...]:
+        """The fields mapped to an event column (empty if none)."""
+        return self.columns.get(target, ())
+
+
+def _as_tuple(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str(v) for v in value)
+
+
+def _fail(where: str, problem: str) -> FormatSpecError:
+    return FormatSpecError(f"format spec {where}: {problem}")
+
+
+def parse_spec(data: Mapping[str, Any], path: Path | None = None) -> Spec:
+    """Validate a spec mapping (as read from TOML) and build a :class:`Spec`.
+
+    Raises
+    ------
+    FormatSpecError
+        Naming the spec and what is wrong with it.
+    """
+    where = f"{path}" if path else repr(data.get("name", "<unnamed>"))
+    name = data.get("name")
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
+        raise _fail(where, f"'name' must be a word of letters, digits, '_', '.', '-', got {name!r}")
+    where = f"'{name}'" + (f" ({path})" if path else "")
+    kind = data.get("kind")
+    if kind not in SPEC_KINDS:
+        raise _fail(where, f"'kind' must be one of {', '.join(SPEC_KINDS)}, got {kind!r}")
+    event_kind = data.get("event_kind", "log")
+    if event_kind not in KINDS:
+        raise _fail(where, f"'event_kind' must be one of {', '.join(KINDS)}, got {event_kind!r}")
+    default_level = data.get("default_level", "info")
+    if default_level not in LEVELS:
+        raise _fail(where, f"'default_level' must be one of {', '.join(LEVELS)}, got {default_level!r}")
+
+    patterns: list[Pattern] = []
+    for i, pat in enumerate(data.get("patterns", [])):
+        regex = pat.get("regex") if isinstance(pat, Mapping) else None
+        if not isinstance(regex, str):
+            raise _fail(where, f"patterns[{i}] needs a 'regex' string")
+        try:
+            compiled = re.compile(regex)
+        except re.error as exc:
+            raise _fail(where, f"patterns[{i}] ({pat.get('name', i)}) is not a valid regex: {exc}") from exc
+        if not compiled.groupindex:
+            raise _fail(where, f"patterns[{i}] has no named groups (?P<name>...)")
+        patterns.append(Pattern(name=str(pat.get("name", i)), regex=regex, compiled=compiled))
+    if kind == "regex" and not patterns:
+        raise _fail(where, "a regex spec needs at least one [[patterns]] entry")
+
+    columns_raw = data.get("columns", {})
+    columns: dict[str, tuple[str, ...]] = {}
+    for target, source in columns_raw.items():
+        if target not in _COLUMN_TARGETS:
+            close = difflib.get_close_matches(target, _COLUMN_TARGETS, n=1)
+            hint = f"; closest is '{close[0]}'" if close else ""
+            raise _fail(where, f"[columns] key '{target}' is not an event column{hint}")
+        columns[target] = _as_tuple(source)
+
+    levels: dict[str, str] = {}
+    for level, raws in data.get("levels", {}).items():
+        if level not in LEVELS:
+            raise _fail(where, f"[levels] key '{level}' is not a level; expected one of {', '.join(LEVELS)}")
+        for raw in _as_tuple(raws):
+            levels[raw.lower()] = level
+    level_patterns: list[tuple[str, str]] = []
+    for level, regex in data.get("level_patterns", {}).items():
+        if level not in LEVELS:
+            raise _fail(where, f"[level_patterns] key '{level}' is not a level")
+        try:
+            re.compile(regex)
+        except re.error as exc:
+            raise _fail(where, f"[level_patterns] {level} is not a valid regex: {exc}") from exc
+        level_patterns.append((level, regex))
+    level_ranges: list[tuple[float, float, str]] = []
+    for level, bounds in data.get("level_ranges", {}).items():
+        if level not in LEVELS or not isinstance(bounds, list) or len(bounds) != 2:
+            raise _fail(where, f"[level_ranges] {level} must be a level mapped to [low, high]")
+        level_ranges.append((float(bounds[0]), float(bounds[1]), level))
+
+    timestamp = dict(data.get("timestamp", {}))
+    if kind != "document":
+        if not timestamp.get("formats") and not timestamp.get("epoch") and not timestamp.get("iso"):
+            raise _fail(where, "[timestamp] needs 'formats' (strptime), 'epoch' (unit) or 'iso = true'")
+        if timestamp.get("epoch") not in (None, "s", "ms", "us", "ns", "auto"):
+            raise _fail(where, f"[timestamp] epoch must be s, ms, us, ns or auto, got {timestamp['epoch']!r}")
+        if timestamp.get("missing") not in (None, "year", "date"):
+            raise _fail(where, f"[timestamp] missing must be 'year' or 'date', got {timestamp['missing']!r}")
+    multiline = dict(data.get("multiline", {}))
+    for key in ("continuation", "partial_regex"):
+        if key in multiline:
+            try:
+                re.compile(multiline[key])
+            except re.error as exc:
+                raise _fail(where, f"[multiline] {key} is not a valid regex: {exc}") from exc
+
+    samples: list[Sample] = []
+    for i, sample in enumerate(data.get("samples", [])):
+        if isinstance(sample, str):
+            samples.append(Sample(text=sample, expect={}))
+        elif isinstance(sample, Mapping) and isinstance(sample.get("text"), str):
+            expect = {k: v for k, v in sample.items() if k != "text"}
+            samples.append(Sample(text=sample["text"], expect=expect))
+        else:
+            raise _fail(where, f"samples[{i}] must be a string or a table with 'text'")
+    if not samples:
+        raise _fail(where, "a spec needs at least one [[samples]] entry with a real record")
+
+    return Spec(
+        name=name,
+        kind=kind,
+        path=path,
+        description=str(data.get("description", "")),
+        event_kind=event_kind,
+        default_level=default_level,
+        patterns=tuple(patterns),
+        timestamp=timestamp,
+        columns=columns,
+        levels=levels,
+        level_patterns=tuple(level_patterns),
+        level_ranges=tuple(level_ranges),
+        multiline=multiline,
+        sniff=dict(data.get("sniff", {})),
+        csv=dict(data.get("csv", {})),
+        document=dict(data.get("document", {})),
+        attrs_exclude=_as_tuple(data.get("attrs_exclude")),
+        samples=tuple(samples),
+        raw=data,
+    )
+
+
+def load_spec_file(path: str | Path) -> Spec:
+    """Read one spec file (TOML)."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        msg = f"format spec {path}: not valid TOML: {exc}"
+        raise FormatSpecError(msg) from exc
+    return parse_spec(data, path)
+
+
+def builtin_spec_dir() -> Path:
+    """The folder of the specs shipped with timeline."""
+    return _BUILTIN_DIR
+
+
+_CACHE: dict[tuple[str, ...], dict[str, Spec]] = {}
+
+
+def load_specs(extra_dirs: Iterable[str | Path] = ()) -> dict[str, Spec]:
+    """Load the shipped specs plus the user's spec folders (later ones override by name)."""
+    dirs = (str(_BUILTIN_DIR), *(str(Path(d)) for d in extra_dirs))
+    if dirs in _CACHE:
+        return _CACHE[dirs]
+    specs: dict[str, Spec] = {}
+    for d in dirs:
+        folder = Path(d)
+        if not folder.is_dir():
+            msg = f"format spec folder {folder} does not exist"
+            raise FormatSpecError(msg)
+        for path in sorted(folder.glob("*.toml")):
+            spec = load_spec_file(path)
+            specs[spec.name] = spec
+    _CACHE[dirs] = specs
+    return specs
+
+
+def resolve_spec(name_or_spec: str | Spec | Mapping[str, Any], specs: Mapping[str, Spec]) -> Spec:
+    """Turn a name, a Spec or a spec mapping into a Spec, with a hint for a misspelt name."""
+    if isinstance(name_or_spec, Spec):
+        return name_or_spec
+    if isinstance(name_or_spec, Mapping):
+        return parse_spec(name_or_spec)
+    if name_or_spec in specs:
+        return specs[name_or_spec]
+    path = Path(name_or_spec)
+    if path.suffix == ".toml" and path.is_file():
+        return load_spec_file(path)
+    close = difflib.get_close_matches(name_or_spec, list(specs), n=3)
+    hint = f" Closest: {', '.join(close)}." if close else ""
+    msg = f"unknown format {name_or_spec!r}.{hint} Known formats: {', '.join(sorted(specs))}."
+    raise FormatSpecError(msg)

@@ -1,0 +1,259 @@
+"""Time: turning the many ways logs write a time into one UTC column, vectorised.
+
+Everything here is a polars expression over a whole column: no per-line Python.
+
+- A zone written on the line (``Z``, ``+02:00``, ``-0700``, ``+03``, ``PDT``,
+  ``CEST``...) is split off and applied per line as an offset (polars' ``%Z``
+  silently ignores abbreviations, so we map them ourselves).
+- A naive local time takes the source's ``tz``; the repeated hour of a DST
+  fall-back is resolved by file order (the first pass is the earlier instant).
+- A format without a year or a date takes it from an option or the file's
+  modification time, and a file that runs over New Year (or midnight) keeps
+  its order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import polars as pl
+
+from timeline._errors import InputError
+
+# Offsets in seconds east of UTC. Ambiguous abbreviations take their most
+# common meaning in server logs; override with ``zone_abbreviations=``.
+ZONE_ABBREVIATIONS: dict[str, int] = {
+    "UTC": 0, "GMT": 0, "Z": 0, "UT": 0, "WET": 0,
+    "WEST": 3600, "BST": 3600, "CET": 3600, "MET": 3600,
+    "CEST": 7200, "MEST": 7200, "EET": 7200, "SAST": 7200, "IST": 19800,
+    "EEST": 10800, "MSK": 10800, "TRT": 10800,
+    "GST": 14400, "PKT": 18000, "ICT": 25200, "WIB": 25200,
+    "SGT": 28800, "HKT": 28800, "AWST": 28800, "PHT": 28800,
+    "JST": 32400, "KST": 32400, "ACST": 34200, "ACDT": 37800,
+    "AEST": 36000, "AEDT": 39600, "NZST": 43200, "NZDT": 46800,
+    "HST": -36000, "AKST": -32400, "AKDT": -28800,
+    "PST": -28800, "PDT": -25200, "MST": -25200, "MDT": -21600,
+    "CST": -21600, "CDT": -18000, "EST": -18000, "EDT": -14400,
+    "AST": -14400, "ADT": -10800, "NST": -12600, "NDT": -9000,
+    "BRT": -10800, "ART": -10800,
+}
+AMBIGUOUS_ABBREVIATIONS = frozenset({"CST", "IST", "BST", "AST", "GST"})
+
+# A trailing zone: Z, a numeric offset, or a 2-5 letter abbreviation after a space.
+_ZONE_SPLIT = r"^(.*?)\s*(Z|z|[+-]\d{2}:?\d{2}|[+-]\d{2}|\s[A-Z]{2,5}|(?:UTC|GMT)[+-]\d{1,2}(?::?\d{2})?)$"
+
+ISO_FORMATS = ("%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M")
+EPOCH_UNITS = {"s": 1_000_000, "ms": 1_000, "us": 1, "ns": 0.001}
+
+
+def get_zone(tz: str | None) -> str | None:
+    """Check an IANA zone name (or ``UTC``) and return it; None stays None."""
+    if tz is None:
+        return None
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        msg = f"unknown time zone {tz!r}: expected an IANA name such as 'America/Los_Angeles' or 'UTC'"
+        raise InputError(msg) from exc
+    return tz
+
+
+@dataclass(frozen=True)
+class TimeOptions:
+    """Per-source options for reading times."""
+
+    tz: str | None = None
+    year: int | None = None
+    date: dt.date | None = None
+    mtime: float | None = None
+    zone_abbreviations: Mapping[str, int] | None = None
+
+
+def _offset_seconds(zone: pl.Expr, abbreviations: Mapping[str, int]) -> pl.Expr:
+    """Offset in seconds east of UTC for a zone string; null when unknown or absent."""
+    z = zone.str.strip_chars()
+    z = pl.when(z.str.starts_with("UTC") & (z.str.len_chars() > 3)).then(z.str.slice(3)).otherwise(z)
+    z = pl.when(z.str.starts_with("GMT") & (z.str.len_chars() > 3)).then(z.str.slice(3)).otherwise(z)
+    numeric = z.str.extract_groups(r"^([+-])(\d{1,2}):?(\d{2})?$")
+    sign = pl.when(numeric.struct.field("1") == "-").then(-1).otherwise(1)
+    hours = numeric.struct.field("2").cast(pl.Int32, strict=False)
+    minutes = numeric.struct.field("3").cast(pl.Int32, strict=False).fill_null(0)
+    numeric_offset = sign * (hours * 3600 + minutes * 60)
+    names = list(abbreviations)
+    offsets = [abbreviations[n] for n in names]
+    named = z.str.to_uppercase().replace_strict(names, offsets, default=None, return_dtype=pl.Int32)
+    return pl.when(hours.is_not_null()).then(numeric_offset).otherwise(named).cast(pl.Int64)
+
+
+def _parse_naive(text: pl.Expr, formats: Sequence[str]) -> pl.Expr:
+    parsed = [text.str.to_datetime(f, strict=False, time_unit="us", cache=False) for f in formats]
+    return parsed[0] if len(parsed) == 1 else pl.coalesce(parsed)
+
+
+def _localize(naive: pl.Expr, tz: str) -> pl.Expr:
+    """Naive local wall time to UTC, resolving the repeated hour of a DST fall-back by order.
+
+    Rows are in file order. A row in a repeated hour is the later instant if the
+    wall clock already went backwards earlier in the file on that date.
+    """
+    prev_max = naive.forward_fill().cum_max().shift(1)
+    went_back = (naive < prev_max - pl.duration(minutes=10)).fill_null(False)
+    day = naive.dt.date()
+    second_pass = went_back.cast(pl.Int32).cum_max().over(day) > 0
+    ambiguous = pl.when(second_pass).then(pl.lit("latest")).otherwise(pl.lit("earliest"))
+    return naive.dt.replace_time_zone(tz, ambiguous=ambiguous, non_existent="null").dt.convert_time_zone("UTC")
+
+
+def _fill_missing_year(text: pl.Expr, formats: Sequence[str], base_year: int) -> pl.Expr:
+    """Parse year-less times, counting New Year rollovers in file order."""
+    naive = _parse_naive(pl.lit(f"{base_year} ") + text, [f"%Y {f}" for f in formats])
+    # A jump back of more than 180 days means the year turned over.
+    prev = naive.forward_fill().shift(1)
+    rolled = ((naive < prev - pl.duration(days=180)).fill_null(False)).cast(pl.Int32).cum_sum()
+    total = rolled.max()
+    return naive.dt.offset_by(pl.format("{}y", (rolled - total).cast(pl.String)))
+
+
+def _fill_missing_date(text: pl.Expr, formats: Sequence[str], base_date: dt.date) -> pl.Expr:
+    """Parse time-only values, counting midnight rollovers in file order."""
+    naive = _parse_naive(pl.lit(f"{base_date.isoformat()} ") + text, [f"%Y-%m-%d {f}" for f in formats])
+    prev = naive.forward_fill().shift(1)
+    rolled = ((naive < prev - pl.duration(hours=12)).fill_null(False)).cast(pl.Int32).cum_sum()
+    total = rolled.max()
+    return naive + pl.duration(days=rolled - total)
+
+
+def time_exprs(
+    raw: pl.Expr,
+    *,
+    formats: Sequence[str] = (),
+    epoch: str | None = None,
+    zone: pl.Expr | None = None,
+    missing: str | None = None,
+    options: TimeOptions,
+) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """Build the expressions that read a raw time column.
+
+    Parameters
+    ----------
+    raw
+        The raw time text (or number, for epochs).
+    formats
+        strptime formats tried in order (polars/chrono syntax; use ``%3f`` for millis).
+    epoch
+        Unit of an epoch number instead of formats: s, ms, us, ns or auto.
+    zone
+        A separate column holding a zone abbreviation or offset; when absent, a
+        trailing zone is split off the raw text.
+    missing
+        ``"year"`` or ``"date"`` when the format lacks it.
+    options
+        The source's tz, year/date, mtime and abbreviation overrides.
+
+    Returns
+    -------
+    (ts, zone_text, error)
+        ``ts`` as Datetime(us, UTC), the zone text seen (for reports), and a
+        String reason for rows whose time could not be read (null when fine).
+    """
+    abbreviations = dict(ZONE_ABBREVIATIONS)
+    if options.zone_abbreviations:
+        abbreviations.update({k.upper(): v for k, v in options.zone_abbreviations.items()})
+
+    if epoch is not None:
+        number = raw.cast(pl.String).str.strip_chars().cast(pl.Float64, strict=False)
+        if epoch == "auto":
+            mag = number.abs()
+            factor = (
+                pl.when(mag > 1e17).then(0.001).when(mag > 1e14).then(1.0).when(mag > 1e11).then(1_000.0).otherwise(1_000_000.0)
+            )
+        else:
+            factor = pl.lit(float(EPOCH_UNITS[epoch]))
+        micros = (number * factor).round(0).cast(pl.Int64, strict=False)
+        ts = pl.from_epoch(micros, time_unit="us").dt.replace_time_zone("UTC")
+        error = pl.when(ts.is_null()).then(pl.lit(f"not an epoch time in {epoch}"))
+        return ts, pl.lit(None, dtype=pl.String), error
+
+    text = raw.cast(pl.String).str.strip_chars()
+    if zone is None:
+        parts = text.str.extract_groups(_ZONE_SPLIT)
+        base = pl.coalesce(parts.struct.field("1"), text)
+        zone_text = parts.struct.field("2").str.strip_chars()
+    else:
+        base = text
+        zone_text = zone.cast(pl.String).str.strip_chars()
+        zone_text = pl.when(zone_text == "").then(None).otherwise(zone_text)
+
+    if missing == "year":
+        year = options.year or _year_from_mtime(options.mtime)
+        naive = _fill_missing_year(base, formats, year)
+    elif missing == "date":
+        date = options.date or _date_from_mtime(options.mtime)
+        naive = _fill_missing_date(base, formats, date)
+    else:
+        naive = _parse_naive(base, formats)
+
+    offset = _offset_seconds(zone_text, abbreviations)
+    zoned = (naive - pl.duration(seconds=offset)).dt.replace_time_zone("UTC")
+    tz = options.tz or "UTC"
+    local = _localize(naive, tz)
+    ts = pl.when(zone_text.is_null()).then(local).otherwise(zoned)
+    error = (
+        pl.when(naive.is_null())
+        .then(pl.lit(f"time does not match {' or '.join(formats)}" if formats else "no time"))
+        .when(zone_text.is_not_null() & offset.is_null())
+        .then(pl.format("unknown time zone {} (pass zone_abbreviations= to name it)", zone_text))
+        .when(ts.is_null())
+        .then(pl.lit(f"local time does not exist in {tz} (skipped by a DST change)"))
+    )
+    return ts, zone_text, error
+
+
+def _year_from_mtime(mtime: float | None) -> int:
+    if mtime is None:
+        return dt.datetime.now(dt.UTC).year
+    return dt.datetime.fromtimestamp(mtime, dt.UTC).year
+
+
+def _date_from_mtime(mtime: float | None) -> dt.date:
+    if mtime is None:
+        return dt.datetime.now(dt.UTC).date()
+    return dt.datetime.fromtimestamp(mtime, dt.UTC).date()
+
+
+def correct_year_against_mtime(ts: pl.Series, mtime: float | None, explicit: bool) -> pl.Series:
+    """If year-less times inferred from mtime land after the file was written, shift them a year back."""
+    if explicit or mtime is None or ts.len() == 0:
+        return ts
+    last = ts.drop_nulls().max()
+    limit = dt.datetime.fromtimestamp(mtime, dt.UTC) + dt.timedelta(days=2)
+    if last is not None and last > limit:
+        return ts.dt.offset_by("-1y")
+    return ts
+
+
+def strptime_to_regex(fmt: str) -> str:
+    """A loose regex for the text a strptime format produces (for pattern building)."""
+    pieces = {
+        "%Y": r"\d{4}", "%y": r"\d{2}", "%m": r"\d{1,2}", "%d": r"\d{1,2}", "%e": r"\s?\d{1,2}",
+        "%H": r"\d{1,2}", "%I": r"\d{1,2}", "%M": r"\d{2}", "%S": r"\d{2}", "%3f": r"\d{3}",
+        "%6f": r"\d{6}", "%9f": r"\d{9}", "%f": r"\d+", "%.f": r"(?:\.\d+)?", "%b": r"[A-Za-z]{3}",
+        "%B": r"[A-Za-z]+", "%a": r"[A-Za-z]{3}", "%A": r"[A-Za-z]+", "%p": r"[AaPp][Mm]",
+        "%z": r"[+-]\d{2}:?\d{2}", "%Z": r"[A-Za-z]{1,5}", "%j": r"\d{3}", "%%": "%",
+    }
+    out = []
+    i = 0
+    while i < len(fmt):
+        for key in sorted(pieces, key=len, reverse=True):
+            if fmt.startswith(key, i):
+                out.append(pieces[key])
+                i += len(key)
+                break
+        else:
+            out.append(re.escape(fmt[i]))
+            i += 1
+    return "".join(out)
