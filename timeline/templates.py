@@ -64,36 +64,59 @@ MASKS: tuple[tuple[str, str, str], ...] = (
     ("url", r"\b[A-Za-z][A-Za-z0-9+.-]*://\S+", WILDCARD),
     ("uuid", r"\b[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\b", WILDCARD),
     ("email", r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b", WILDCARD),
-    # IPv4 with optional port, optional leading slash (Java prints /10.0.0.1)
-    ("ipv4", r"/?\b(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?\b", WILDCARD),
-    # IPv6 and MAC addresses: hex groups joined by ':' (at least three groups)
+    # numbers with units: durations (3.2s, 150ms, <1 sec) and sizes (12KB, 18.4 MB)
+    (
+        "number_unit",
+        r"(^|[^A-Za-z0-9.])[-+]?\d+(?:\.\d+)?\s?(?:ns|us|µs|ms|s|sec|secs|min|mins|h|[KMGT]i?B|kB|B|%)\b",
+        "${1}" + WILDCARD,
+    ),
+    # host names: dotted words where a part holds a digit (10.0.0.1,
+    # 24-54-76-216.bflony.net), or 3+ parts ending in a lower-case top-level
+    # domain; optional port. Java class names and Android intents
+    # (org.apache.Foo, android.intent.action.SCREEN_ON) are kept.
+    (
+        "host",
+        r"/?\b(?:[\w-]+\.)*[\w-]*\d[\w-]*(?:\.[\w-]+)+(?::\d+)?\b|\b(?:[\w-]+\.){2,}[a-z]{2,6}(?::\d+)?\b",
+        WILDCARD,
+    ),
+    # IPv6 and MAC addresses: hex groups joined by ':' or '-' (three or more)
     ("ipv6_mac", r"\b[0-9A-Fa-f]{1,4}(?:(?:::?|-)[0-9A-Fa-f]{1,4}){2,7}\b", WILDCARD),
-    # numbers with units (durations like 3.2s, 150ms; sizes like 12KB)
-    ("number_unit", r"(^|[^A-Za-z0-9])[-+]?\d+(?:\.\d+)?\s?(?:ns|us|µs|ms|s|sec|secs|min|mins|h|KB|MB|GB|TB|kB|KiB|MiB|GiB|B|b|k|K|M|G|%)\b", "${1}" + WILDCARD),
-    # dotted host names with 3+ parts: a part holds a digit, or the last part is
-    # lower-case letters (a top-level domain). Java class names and Android
-    # intents (org.apache.Foo, android.intent.action.SCREEN_ON) are kept.
-    ("dotted_name", r"\b(?:[\w-]+\.)+[\w-]*\d[\w-]*(?:\.[\w-]+)*\b|\b(?:[\w-]+\.){2,}[a-z]{2,6}\b", WILDCARD),
-    # host:port
-    ("host_port", r"\b[\w-]+(?:\.[\w-]+)+:\d+\b", WILDCARD),
     # file system paths: two or more segments, Unix or Windows
     ("path", r"(?:[A-Za-z]:)?(?:[\\/][\w.@%+~<>*-]+){2,}[\\/]?|\b[\w.-]+(?:/[\w.-]+)+/?", WILDCARD),
-    # quoted values without white space inside ('x', "abc"); a quoted phrase
-    # ("GET /a HTTP/1.1") keeps its words, whose variable parts are masked
-    ("quoted", r"\"[^\"\s]*\"|(^|[\s=:(\[,])'[^'\s]*'", "${1}" + WILDCARD),
-    # dates and times of day
-    ("date", r"\b\d{4}[-/]\d{1,2}[-/]\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?\b", WILDCARD),
+    # quoted values without white space that hold more than letters ('/tmp/x',
+    # "a-1"); a quoted word ('Inactive') is usually a constant of the statement,
+    # and a quoted phrase ("GET /a HTTP/1.1") keeps its words
+    (
+        "quoted",
+        r"\"[^\"\s]*[^A-Za-z_\"\s][^\"\s]*\"|(^|[\s=:(\[,])'[^'\s]*[^A-Za-z_'\s][^'\s]*'",
+        "${1}" + WILDCARD,
+    ),
+    # dates, times of day, day and month names
+    (
+        "date",
+        r"\b\d{4}[-/]\d{1,2}[-/]\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?\b",
+        WILDCARD,
+    ),
     ("time", r"\b\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\b", WILDCARD),
     ("day_month", r"\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\b", WILDCARD),
-    # hex: 0x... or a run of 6+ hex digits that holds a digit
-    ("hex", r"\b0[xX][0-9A-Fa-f]+\b|\b[0-9A-Fa-f]*\d[0-9A-Fa-f]*[A-Fa-f][0-9A-Fa-f]*\b|\b[0-9A-Fa-f]*[A-Fa-f][0-9A-Fa-f]*\d[0-9A-Fa-f]*\b", WILDCARD),
-    # any other number not glued to the end of a word (blk_123 -> blk_<*>, ipv4 stays)
+    # hex: 0x..., or a word of hex digits holding both a digit and a letter
+    (
+        "hex",
+        r"\b0[xX][0-9A-Fa-f]+\b|\b[0-9A-Fa-f]*\d[0-9A-Fa-f]*[A-Fa-f][0-9A-Fa-f]*\b"
+        r"|\b[0-9A-Fa-f]*[A-Fa-f][0-9A-Fa-f]*\d[0-9A-Fa-f]*\b",
+        WILDCARD,
+    ),
+    # identifiers with a number after an underscore (attempt_1445_0020_m_0, blk_-42)
+    ("ident", r"\b\w*_-?\d\w*\b", WILDCARD),
+    # any other number not glued to the end of a word (id=42 -> id=<*>; ipv4 stays)
     ("number", r"(^|[^A-Za-z0-9])[-+]?\d+(?:[.,]\d+)*", "${1}" + WILDCARD),
 )
 # Runs of wildcards separated only by punctuation or spaces become one wildcard:
 # a variable that spans several tokens then has one length.
 _COLLAPSE = (r"<\*>(?:[\s.,:;/_=+#|-]*<\*>)+", WILDCARD)
 _BRACKETED = (r"\(<\*>\)|\[<\*>\]|\{<\*>\}|<<\*>>", WILDCARD)
+# an empty value: (), [], {}, "" or '' standing alone
+_EMPTY = (r"(^|\s)(?:\(\)|\[\]|\{\}|\"\"|'')(\s|$)", "${1}" + WILDCARD + "${2}")
 _SPACES = (r"\s+", " ")
 
 _ALNUM = re.compile(r"[A-Za-z0-9]")
@@ -129,7 +152,8 @@ def mask(messages: pl.Expr | pl.Series | str = "message") -> pl.Expr | pl.Series
     e = e.str.replace(r"[\r\n][\s\S]*$", "")  # first line only
     for _name, pattern, repl in MASKS:
         e = e.str.replace_all(pattern, repl)
-    e = e.str.replace_all(*_COLLAPSE).str.replace_all(*_BRACKETED).str.replace_all(*_COLLAPSE)
+    e = e.str.replace_all(*_EMPTY).str.replace_all(*_COLLAPSE).str.replace_all(*_BRACKETED)
+    e = e.str.replace_all(*_COLLAPSE)
     e = e.str.replace_all(*_SPACES).str.strip_chars()
     return e if is_series else e
 
