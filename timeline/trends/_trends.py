@@ -65,6 +65,7 @@ class Trends:
     n_boot: int = 2000
     seed: int = 0
     _source: pl.DataFrame = field(default_factory=pl.DataFrame, repr=False)
+    _cache: dict[tuple[str, tuple[str, ...]], Trends] = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------------ views
     def regroup(self, by: str | Sequence[str] | None) -> Trends:
@@ -76,6 +77,14 @@ class Trends:
         return self._again(every=every, by=self.by)
 
     def _again(self, *, every: str, by: str | Sequence[str] | None) -> Trends:
+        key = (every, tuple([by] if isinstance(by, str) else by or []))
+        if key == (self.every, tuple(self.by)):
+            return self
+        if key not in self._cache:
+            self._cache[key] = self._compute(every=every, by=list(key[1]))
+        return self._cache[key]
+
+    def _compute(self, *, every: str, by: list[str]) -> Trends:
         return trends(
             self._source,
             every=every,
