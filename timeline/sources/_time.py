@@ -108,23 +108,54 @@ def _localize(naive: pl.Expr, tz: str) -> pl.Expr:
     return naive.dt.replace_time_zone(tz, ambiguous=ambiguous, non_existent="null").dt.convert_time_zone("UTC")
 
 
+_HAS_YEAR = ("%Y", "%y", "%G", "%F", "%D", "%c", "%s", "%+")
+_HAS_DATE = ("%d", "%e", "%j", "%F", "%D", "%c", "%s", "%+")
+
+
+def _split_formats(formats: Sequence[str], markers: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(complete, partial): the formats that carry the missing part, and those that lack it."""
+    complete = [f for f in formats if any(m in f for m in markers)]
+    return complete, [f for f in formats if f not in complete]
+
+
+def _with_partial(text: pl.Expr, complete: Sequence[str], partial: pl.Expr | None) -> pl.Expr:
+    if not complete:
+        return partial if partial is not None else pl.lit(None, dtype=pl.Datetime("us"))
+    full = _parse_naive(text, complete)
+    return full if partial is None else pl.coalesce(full, partial)
+
+
 def _fill_missing_year(text: pl.Expr, formats: Sequence[str], base_year: int) -> pl.Expr:
-    """Parse year-less times, counting New Year rollovers in file order."""
-    naive = _parse_naive(pl.lit(f"{base_year} ") + text, [f"%Y {f}" for f in formats])
-    # A jump back of more than 180 days means the year turned over.
-    prev = naive.forward_fill().shift(1)
-    rolled = ((naive < prev - pl.duration(days=180)).fill_null(False)).cast(pl.Int32).cum_sum()
-    total = rolled.max()
-    return naive.dt.offset_by(pl.format("{}y", (rolled - total).cast(pl.String)))
+    """Parse year-less times, counting New Year rollovers in file order.
+
+    Formats that carry a year are parsed as they are, so one spec can hold both.
+    """
+    complete, partial = _split_formats(formats, _HAS_YEAR)
+    rolled_naive = None
+    if partial:
+        naive = _parse_naive(pl.lit(f"{base_year} ") + text, [f"%Y {f}" for f in partial])
+        # A jump back of more than 180 days means the year turned over.
+        prev = naive.forward_fill().shift(1)
+        rolled = ((naive < prev - pl.duration(days=180)).fill_null(False)).cast(pl.Int32).cum_sum()
+        total = rolled.max()
+        rolled_naive = naive.dt.offset_by(pl.format("{}y", (rolled - total).cast(pl.String)))
+    return _with_partial(text, complete, rolled_naive)
 
 
 def _fill_missing_date(text: pl.Expr, formats: Sequence[str], base_date: dt.date) -> pl.Expr:
-    """Parse time-only values, counting midnight rollovers in file order."""
-    naive = _parse_naive(pl.lit(f"{base_date.isoformat()} ") + text, [f"%Y-%m-%d {f}" for f in formats])
-    prev = naive.forward_fill().shift(1)
-    rolled = ((naive < prev - pl.duration(hours=12)).fill_null(False)).cast(pl.Int32).cum_sum()
-    total = rolled.max()
-    return naive + pl.duration(days=rolled - total)
+    """Parse time-only values, counting midnight rollovers in file order.
+
+    Formats that carry a date are parsed as they are, so one spec can hold both.
+    """
+    complete, partial = _split_formats(formats, _HAS_DATE)
+    rolled_naive = None
+    if partial:
+        naive = _parse_naive(pl.lit(f"{base_date.isoformat()} ") + text, [f"%Y-%m-%d {f}" for f in partial])
+        prev = naive.forward_fill().shift(1)
+        rolled = ((naive < prev - pl.duration(hours=12)).fill_null(False)).cast(pl.Int32).cum_sum()
+        total = rolled.max()
+        rolled_naive = naive + pl.duration(days=rolled - total)
+    return _with_partial(text, complete, rolled_naive)
 
 
 def time_exprs(
@@ -145,12 +176,14 @@ def time_exprs(
     formats
         strptime formats tried in order (polars/chrono syntax; use ``%3f`` for millis).
     epoch
-        Unit of an epoch number instead of formats: s, ms, us, ns or auto.
+        Unit of an epoch number: s, ms, us, ns or auto. With ``formats`` too,
+        numeric values are epochs and text values go through the formats.
     zone
         A separate column holding a zone abbreviation or offset; when absent, a
         trailing zone is split off the raw text.
     missing
-        ``"year"`` or ``"date"`` when the format lacks it.
+        ``"year"`` or ``"date"`` when a format lacks it; formats that carry it
+        are parsed as they are.
     options
         The source's tz, year/date, mtime and abbreviation overrides.
 
@@ -164,6 +197,8 @@ def time_exprs(
     if options.zone_abbreviations:
         abbreviations.update({k.upper(): v for k, v in options.zone_abbreviations.items()})
 
+    epoch_ts: pl.Expr | None = None
+    number: pl.Expr | None = None
     if epoch is not None:
         number = raw.cast(pl.String).str.strip_chars().cast(pl.Float64, strict=False)
         if epoch == "auto":
@@ -174,9 +209,10 @@ def time_exprs(
         else:
             factor = pl.lit(float(EPOCH_UNITS[epoch]))
         micros = (number * factor).round(0).cast(pl.Int64, strict=False)
-        ts = pl.from_epoch(micros, time_unit="us").dt.replace_time_zone("UTC")
-        error = pl.when(ts.is_null()).then(pl.lit(f"not an epoch time in {epoch}"))
-        return ts, pl.lit(None, dtype=pl.String), error
+        epoch_ts = pl.from_epoch(micros, time_unit="us").dt.replace_time_zone("UTC")
+        if not formats:
+            error = pl.when(epoch_ts.is_null()).then(pl.lit(f"not an epoch time in {epoch}"))
+            return epoch_ts, pl.lit(None, dtype=pl.String), error
 
     text = raw.cast(pl.String).str.strip_chars()
     if zone is None:
@@ -210,6 +246,12 @@ def time_exprs(
         .when(ts.is_null())
         .then(pl.lit(f"local time does not exist in {tz} (skipped by a DST change)"))
     )
+    if epoch_ts is not None and number is not None:
+        # Both an epoch unit and formats: numbers are epochs, text goes through the formats.
+        is_number = number.is_not_null()
+        ts = pl.when(is_number).then(epoch_ts).otherwise(ts)
+        zone_text = pl.when(is_number).then(None).otherwise(zone_text)
+        error = pl.when(is_number & epoch_ts.is_null()).then(pl.lit(f"not an epoch time in {epoch}")).when(~is_number).then(error)
     return ts, zone_text, error
 
 
