@@ -21,6 +21,9 @@ from timeline.trends._model import GAPS, MILESTONES, Note, RowBuilder, parse_tim
 
 Rows = tuple[list[dict[str, Any]], list[Note]]
 
+#: A Statuspage started_at this much before created_at counts as back-dated.
+BACKDATED_S = 60.0
+
 
 def _time(b: RowBuilder, name: str, value: Any, tz: dt.tzinfo | None = None) -> dt.datetime | None:
     """Parse a time for field ``name``; note and return None when it is not one."""
@@ -128,7 +131,9 @@ def from_statuspage(doc: Any, *, file: str | None) -> Rows:
     """Read Statuspage incidents (``/api/v2/incidents.json`` or one incident).
 
     Mapping (reference/metrics.md §6): ``created_at`` -> declared, and it
-    stands in for impact start and detection, which Statuspage does not know;
+    stands in for impact start and detection, which Statuspage does not know
+    (a ``started_at`` more than a minute before ``created_at``, a back-dated
+    start, is taken as impact start instead);
     the first ``identified`` update -> identified; ``monitoring_at`` (else the
     first ``monitoring`` update) -> mitigated; ``resolved_at`` (else the first
     ``resolved`` update) -> resolved; ``impact`` -> severity; the first
@@ -158,7 +163,13 @@ def from_statuspage(doc: Any, *, file: str | None) -> Rows:
         b.tags = [f"component:{c}" for c in comps] + [f"status:{inc.get('status')}"]
         created = _time(b, "declared", inc.get("created_at"))
         b.times["declared"] = created
-        b.stand_in("impact_start", created, "statuspage.created_at")
+        started = _time(b, "impact_start", inc.get("started_at"))
+        if started is not None and created is not None and (created - started).total_seconds() > BACKDATED_S:
+            # a back-dated start: the page says when impact began. Statuspage
+            # sets started_at a few milliseconds before created_at on its own.
+            b.stand_in("impact_start", started, "statuspage.started_at")
+        else:
+            b.stand_in("impact_start", created, "statuspage.created_at")
         b.stand_in("detected", created, "statuspage.created_at")
         updates = [u for u in inc.get("incident_updates") or [] if isinstance(u, Mapping)]
 

@@ -140,7 +140,8 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[f
     denom = 1.0 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # clamp: at p = 0 or 1 floating point can leave the bound a hair short of p
+    return max(0.0, min(p, centre - half)), min(1.0, max(p, centre + half))
 
 
 def normalise_targets(target: float | Mapping[str, float] | None) -> dict[str, float]:
