@@ -9,6 +9,7 @@ a time and would translate to any dataframe engine.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 import polars as pl
@@ -90,9 +91,6 @@ def _event_columns(spec: Spec, cols: set[str], ctx: Context, attr_names: list[st
     ]
     for target in ("host", "service", "actor", "ref", "action"):
         expr = _field(cols, spec.column(target))
-        const = spec.constants.get(target)
-        if const is not None:
-            expr = pl.lit(const) if expr is None else pl.coalesce(expr, pl.lit(const))
         out.append((expr if expr is not None else pl.lit(None, dtype=pl.String)).alias(target))
     source_override = _field(cols, spec.column("source"))
     if source_override is not None:
@@ -124,10 +122,32 @@ def parse_regex_lines(lines: pl.DataFrame, spec: Spec, ctx: Context, account: Fi
     pattern_name = pl.lit(None, dtype=pl.String)
     for i in reversed(range(len(spec.patterns))):
         pattern_name = pl.when(matched[i]).then(pl.lit(spec.patterns[i].name)).otherwise(pattern_name)
+    field_exprs = _with_fields(spec, field_exprs)
     lf = lf.with_columns(*field_exprs, pl.any_horizontal(matched).alias("_matched"), pattern_name.alias("_pattern"))
     lf = lf.drop([f"_p{i}" for i in range(len(spec.patterns))])
     frame = lf.collect()
-    return _assemble(frame, spec, ctx, account, list(groups))
+    return _assemble(frame, spec, ctx, account, list(spec.field_names))
+
+
+def _with_fields(spec: Spec, pattern_fields: list[pl.Expr]) -> list[pl.Expr]:
+    """Add the spec's [fields]: each cut by its own regex anywhere in the line.
+
+    A field that is also a pattern group fills in where the group is empty.
+    """
+    if not spec.fields:
+        return pattern_fields
+    by_name = {e.meta.output_name(): e for e in pattern_fields}
+    for name, regex in spec.fields:
+        n_groups = re.compile(regex).groups
+        found = pl.col("text").str.extract_groups(regex)
+        parts = [found.struct.field(str(i + 1)) for i in range(n_groups)]
+        value = (parts[0] if len(parts) == 1 else pl.coalesce(parts)).str.replace_all('\\"', '"', literal=True)
+        if name in by_name:
+            by_name[name] = pl.coalesce(by_name[name], value).alias(name)
+        else:
+            by_name[name] = value.alias(name)
+    return list(by_name.values())
+
 
 
 def _assemble(frame: pl.DataFrame, spec: Spec, ctx: Context, account: FileAccount, groups: list[str]) -> pl.DataFrame:
@@ -138,13 +158,14 @@ def _assemble(frame: pl.DataFrame, spec: Spec, ctx: Context, account: FileAccoun
     cols = set(frame.columns)
     ml = spec.multiline
     blank = pl.col("text").str.strip_chars() == ""
-    if ml.get("ignore"):
-        blank = blank | pl.col("text").str.contains(ml["ignore"])
-    starts = pl.col("_matched") & ~blank
+    starts = pl.col("_matched")
     join_field = ml.get("join_field")
     if join_field and join_field in cols:
         values = [str(v) for v in ml.get("join_values", [])]
-        starts = starts & ~pl.col(join_field).cast(pl.String).is_in(values).fill_null(False)
+        joins = pl.col(join_field).cast(pl.String).is_in(values)
+        if ml.get("join_regex"):
+            joins = joins | pl.col(join_field).cast(pl.String).str.contains(ml["join_regex"])
+        starts = starts & ~joins.fill_null(False)
     partial_field = ml.get("partial_field")
     if partial_field and partial_field in cols:
         partial = pl.col(partial_field).cast(pl.String).str.contains(ml.get("partial_regex", "^P$")).fill_null(False)
@@ -162,21 +183,13 @@ def _assemble(frame: pl.DataFrame, spec: Spec, ctx: Context, account: FileAccoun
         starts.alias("_start"),
         (joined_match | (~pl.col("_matched") & ~blank & cont_like)).alias("_cont"),
     )
-    # A record is a start line plus the continuation lines after it (blank lines inside it are skipped).
-    frame = frame.with_columns(pl.col("_start").cast(pl.UInt32).cum_sum().alias("_rec"))
-    if ml.get("record_fields"):
-        # Fields the first line lacks come from the record's joined lines (first value wins).
-        member = pl.col("_start") | (pl.col("_cont") & ~pl.col("_blank"))
-        fields = [c for c in frame.columns if c not in ("line", "text") and not c.startswith("_")]
-        frame = frame.with_columns(
-            pl.when(pl.col("_start")).then(pl.when(member).then(pl.col(c)).drop_nulls().first().over("_rec")).otherwise(pl.col(c)).alias(c)
-            for c in fields
-        )
     frame = frame.with_columns(
         pl.when(pl.col("_start")).then(ts).alias("ts"),
         pl.when(pl.col("_start")).then(zone_text).alias("_zone"),
         pl.when(pl.col("_start")).then(terr).alias("_terr"),
     )
+    # A record is a start line plus the continuation lines after it (blank lines inside it are skipped).
+    frame = frame.with_columns(pl.col("_start").cast(pl.UInt32).cum_sum().alias("_rec"))
     start_ok = pl.col("_start") & pl.col("_terr").is_null()
     frame = frame.with_columns(
         pl.when(pl.col("_start")).then(start_ok).otherwise(None).forward_fill().alias("_rec_ok"),
@@ -209,6 +222,9 @@ def _assemble(frame: pl.DataFrame, spec: Spec, ctx: Context, account: FileAccoun
     msg_expr = _field(cols, message_fields) if message_fields else None
     if msg_expr is None:
         msg_expr = pl.col("text")
+    template = spec.raw.get("message_template")
+    if template:
+        msg_expr = _template_expr(str(template), cols)
     extras = spec.raw.get("message_extra", [])
     for label, name in extras:
         if name in cols:
@@ -219,10 +235,8 @@ def _assemble(frame: pl.DataFrame, spec: Spec, ctx: Context, account: FileAccoun
     cont_text = pl.when(pl.col("_matched") & msg_expr.is_not_null()).then(msg_expr).otherwise(pl.col("text"))
     conts = (
         frame.filter(pl.col("_status") == "continuation")
-        .with_columns(cont_text.alias("_piece"))
-        .filter(pl.col("_piece") != "")
         .group_by("_rec", maintain_order=True)
-        .agg(pl.col("_piece").str.join(joiner).alias("_tail"))
+        .agg(cont_text.str.join(joiner).alias("_tail"))
     )
     reserved = {*spec.ts_fields, *(f for fs in spec.columns.values() for f in fs), _MATCH, *(n for _, n in extras)}
     zone_field = spec.timestamp.get("zone_field")
@@ -231,14 +245,7 @@ def _assemble(frame: pl.DataFrame, spec: Spec, ctx: Context, account: FileAccoun
     attr_names = [g for g in groups if g not in reserved and g not in spec.attrs_exclude]
     events = frame.filter(pl.col("_status") == "event")
     events = events.join(conts, on="_rec", how="left", maintain_order="left")
-    head_empty = msg_expr.is_null() | (msg_expr == "")
-    message = (
-        pl.when(pl.col("_tail").is_null())
-        .then(msg_expr)
-        .when(head_empty)
-        .then(pl.col("_tail"))
-        .otherwise(pl.concat_str([msg_expr, pl.lit(joiner), pl.col("_tail")]))
-    )
+    message = pl.when(pl.col("_tail").is_not_null()).then(pl.concat_str([msg_expr, pl.lit(joiner), pl.col("_tail")])).otherwise(msg_expr)
     if ml.get("strip", True):
         message = message.str.strip_chars_end()
     out = events.select(
@@ -250,6 +257,29 @@ def _assemble(frame: pl.DataFrame, spec: Spec, ctx: Context, account: FileAccoun
     )
     _note_times(out, account)
     return out.drop("_zone")
+
+
+_TEMPLATE_FIELD = re.compile(r"\{([^{}]+)\}")
+
+
+def template_fields(template: str) -> list[str]:
+    """The field names a message template refers to."""
+    return _TEMPLATE_FIELD.findall(template)
+
+
+def _template_expr(template: str, cols: set[str]) -> pl.Expr:
+    """A message built from fields: ``"{method} {path} -> {status}"`` (a missing field reads "-")."""
+    pieces: list[pl.Expr] = []
+    pos = 0
+    for m in _TEMPLATE_FIELD.finditer(template):
+        if m.start() > pos:
+            pieces.append(pl.lit(template[pos : m.start()]))
+        name = m.group(1)
+        pieces.append(pl.col(name).cast(pl.String).fill_null("-") if name in cols else pl.lit("-"))
+        pos = m.end()
+    if pos < len(template):
+        pieces.append(pl.lit(template[pos:]))
+    return pl.concat_str(pieces) if pieces else pl.lit("")
 
 
 def _note_times(out: pl.DataFrame, account: FileAccount) -> None:
@@ -292,7 +322,10 @@ def parse_jsonl_lines(lines: pl.DataFrame, spec: Spec, ctx: Context, account: Fi
     zone_field = spec.timestamp.get("zone_field")
     if zone_field and zone_field not in keys:
         keys.append(zone_field)
-    for extra in (spec.multiline.get("partial_field"),):
+    more = [spec.multiline.get("partial_field"), spec.multiline.get("join_field")]
+    more += [name for _, name in spec.raw.get("message_extra", [])]
+    more += template_fields(str(spec.raw.get("message_template", "")))
+    for extra in more:
         if extra and extra not in keys:
             keys.append(extra)
     frame = lines.with_columns(
@@ -328,7 +361,12 @@ def _safe_spec(spec: Spec, keys: list[str]) -> Spec:
     if ml.get("join_field"):
         ml["join_field"] = _safe(ml["join_field"])
     columns = {t: tuple(_safe(k) for k in v) for t, v in spec.columns.items()}
-    return replace(spec, timestamp=ts, columns=columns, multiline=ml)
+    raw = dict(spec.raw)
+    if raw.get("message_extra"):
+        raw["message_extra"] = [[label, _safe(name)] for label, name in raw["message_extra"]]
+    if raw.get("message_template"):
+        raw["message_template"] = _TEMPLATE_FIELD.sub(lambda m: "{" + _safe(m.group(1)) + "}", str(raw["message_template"]))
+    return replace(spec, timestamp=ts, columns=columns, multiline=ml, raw=raw)
 
 
 def _json_value(record: dict, key: str) -> object:
@@ -341,6 +379,10 @@ def _json_value(record: dict, key: str) -> object:
         else:
             return None
     return node
+
+
+def _json_path(parts: list[str]) -> str:
+    return "$" + "".join("['" + p.replace("\\", "\\\\").replace("'", "\\'") + "']" for p in parts)
 
 
 def _decode_json(text: pl.Series, keys: list[str]) -> list[pl.Series]:
@@ -368,6 +410,18 @@ def _decode_json(text: pl.Series, keys: list[str]) -> list[pl.Series]:
                 nested = decoded.struct.field(k.split(".")[0]).str.json_path_match("$." + ".".join(k.split(".")[1:]))
                 value = value.fill_null(nested) if value.dtype == nested.dtype else value
             cols.append(value.cast(pl.String).alias(_safe(k)))
+        return cols
+    except pl.exceptions.ComputeError:
+        pass
+    try:
+        # Valid JSON objects whose keys hold objects or arrays: take each key by JSON path.
+        text.str.json_decode(pl.Struct({"__valid": pl.String}))
+        cols = [pl.Series("_ok", [True] * text.len(), pl.Boolean)]
+        for k in keys:
+            value = text.str.json_path_match(_json_path(k.split(".")))
+            if "." in k:
+                value = text.str.json_path_match(_json_path([k])).fill_null(value)
+            cols.append(value.alias(_safe(k)))
         return cols
     except pl.exceptions.ComputeError:
         if text.len() > 2048:
