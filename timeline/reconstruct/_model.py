@@ -323,3 +323,50 @@ def _parse_when(at: str | dt.datetime, tz: str) -> dt.datetime:
     if when.tzinfo is None:
         when = when.replace(tzinfo=ZoneInfo(tz))
     return when.astimezone(dt.UTC)
+
+
+def _attach_report_methods() -> None:
+    """Give Incident the report verbs (implemented in timeline.report, imported on use)."""
+
+    def to_markdown(self: Incident, tz: str | None = None) -> str:
+        """The postmortem "Timeline of Events" section as Markdown."""
+        from timeline.report import to_markdown as f
+
+        return f(self, tz=tz)
+
+    def postmortem(self: Incident, tz: str | None = None) -> str:
+        """A full postmortem draft as Markdown, for a person to edit."""
+        from timeline.report import postmortem as f
+
+        return f(self, tz=tz)
+
+    def to_html(self: Incident, path: str | None = None, tz: str | None = None) -> str:
+        """A standalone HTML report (plotly embedded; works offline)."""
+        from timeline.report import to_html as f
+
+        return f(self, path=path, tz=tz)
+
+    def plot(self: Incident, tz: str | None = None) -> Any:
+        """The swimlane timeline as a plotly Figure."""
+        from timeline.report import swimlane
+
+        return swimlane(self, tz=tz)
+
+    def to_timesketch(self: Incident, path: str) -> Any:
+        """Write entries and evidence as Timesketch JSONL."""
+        from timeline.report import to_timesketch as f
+
+        return f(self, path)
+
+    def _repr_html_(self: Incident) -> str:
+        try:
+            from timeline.report import incident_repr_html
+        except ImportError:
+            return "<pre>" + __import__("html").escape(self.to_json()) + "</pre>"
+        return incident_repr_html(self)
+
+    for fn in (to_markdown, postmortem, to_html, plot, to_timesketch, _repr_html_):
+        setattr(Incident, fn.__name__, fn)
+
+
+_attach_report_methods()
