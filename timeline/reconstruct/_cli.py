@@ -101,6 +101,9 @@ def run(args: argparse.Namespace) -> int:
     incident = reconstruct(events, tz=display_tz, window=tuple(args.window) if args.window else None,
                            annotations=args.annotations, rules=args.rules)
     print_incident(incident)
+    for out in (args.json, args.markdown, args.postmortem, args.html, args.timesketch):
+        if out:
+            Path(out).parent.mkdir(parents=True, exist_ok=True)
     if args.json:
         incident.to_json(args.json)
         print(f"\nincident JSON written to {args.json}")
