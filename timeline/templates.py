@@ -67,8 +67,8 @@ MASKS: tuple[tuple[str, str, str], ...] = (
     # numbers with units: durations (3.2s, 150ms, <1 sec) and sizes (12KB, 18.4 MB)
     (
         "number_unit",
-        r"(^|[^A-Za-z0-9.])[-+]?\d+(?:\.\d+)?\s?(?:ns|us|µs|ms|s|sec|secs|min|mins|h|[KMGT]i?B|kB|B|%)\b",
-        "${1}" + WILDCARD,
+        r"[-+]?\b\d+(?:\.\d+)?\s?(?:ns|us|µs|ms|s|sec|secs|min|mins|h|[KMGT]i?B|kB|B|%)\b",
+        WILDCARD,
     ),
     # host names: dotted words where a part holds a digit (10.0.0.1,
     # 24-54-76-216.bflony.net), or 3+ parts ending in a lower-case top-level
@@ -76,7 +76,7 @@ MASKS: tuple[tuple[str, str, str], ...] = (
     # (org.apache.Foo, android.intent.action.SCREEN_ON) are kept.
     (
         "host",
-        r"/?\b(?:[\w-]+\.)*[\w-]*\d[\w-]*(?:\.[\w-]+)+(?::\d+)?\b|\b(?:[\w-]+\.){2,}[a-z]{2,6}(?::\d+)?\b",
+        r"(?-u:/?\b(?:[\w-]+\.)*[\w-]*[0-9][\w-]*(?:\.[\w-]+)+(?::[0-9]+)?\b|\b(?:[\w-]+\.){2,}[a-z]{2,6}(?::[0-9]+)?\b)",
         WILDCARD,
     ),
     # IPv6 and MAC addresses: hex groups joined by ':' or '-' (three or more)
@@ -88,8 +88,8 @@ MASKS: tuple[tuple[str, str, str], ...] = (
     # and a quoted phrase ("GET /a HTTP/1.1") keeps its words
     (
         "quoted",
-        r"\"[^\"\s]*[^A-Za-z_\"\s][^\"\s]*\"|(^|[\s=:(\[,])'[^'\s]*[^A-Za-z_'\s][^'\s]*'",
-        "${1}" + WILDCARD,
+        r"\"[^\"\s]*[^A-Za-z_\"\s][^\"\s]*\"|'[^'\s]*[^A-Za-z_'\s][^'\s]*'",
+        WILDCARD,
     ),
     # dates, times of day, day and month names
     (
@@ -109,17 +109,27 @@ MASKS: tuple[tuple[str, str, str], ...] = (
     # identifiers with a number after an underscore (attempt_1445_0020_m_0, blk_-42)
     ("ident", r"\b\w*_-?\d\w*\b", WILDCARD),
     # any other number not glued to the end of a word (id=42 -> id=<*>; ipv4 stays)
-    ("number", r"(^|[^A-Za-z0-9])[-+]?\d+(?:[.,]\d+)*", "${1}" + WILDCARD),
+    ("number", r"[-+]?\b\d+(?:[.,]\d+)*", WILDCARD),
 )
 # Runs of wildcards separated only by punctuation or spaces become one wildcard:
 # a variable that spans several tokens then has one length.
 _COLLAPSE = (r"<\*>(?:[\s.,:;/_=+#|-]*<\*>)+", WILDCARD)
 _BRACKETED = (r"\(<\*>\)|\[<\*>\]|\{<\*>\}|<<\*>>", WILDCARD)
-# an empty value: (), [], {}, "" or '' standing alone
-_EMPTY = (r"(^|\s)(?:\(\)|\[\]|\{\}|\"\"|'')(\s|$)", "${1}" + WILDCARD + "${2}")
-_SPACES = (r"\s+", " ")
+# an empty value: (), [], {}, "" or '' after a space
+_EMPTY = (r"\s(?:\(\)|\[\]|\{\}|\"\"|'')", " " + WILDCARD)
+_SPACES = (r"\s\s+|[\t\n\r\f\v]", " ")
 
 _ALNUM = re.compile(r"[A-Za-z0-9]")
+
+
+def _mask_expr(e: Any, first_line: bool = True) -> Any:
+    if first_line:
+        e = e.str.replace(r"[\r\n][\s\S]*$", "")
+    for _name, pattern, repl in MASKS:
+        e = e.str.replace_all(pattern, repl)
+    e = e.str.replace_all(*_EMPTY).str.replace_all(*_COLLAPSE).str.replace_all(*_BRACKETED)
+    e = e.str.replace_all(*_COLLAPSE).str.replace_all(*_SPACES).str.strip_chars()
+    return e
 
 
 def mask(messages: pl.Expr | pl.Series | str = "message") -> pl.Expr | pl.Series:
@@ -127,8 +137,8 @@ def mask(messages: pl.Expr | pl.Series | str = "message") -> pl.Expr | pl.Series
 
     Only the first line of each message is kept (a stack trace's first line
     names the error); numbers, ids, hex, IP and MAC addresses, URLs, paths,
-    quoted strings, dates, times, durations and sizes become ``<*>``, and runs
-    of wildcards become one.
+    quoted values, dates, times, durations and sizes become ``<*>``, and runs
+    of wildcards become one. The rules are :data:`MASKS`, applied in order.
 
     Parameters
     ----------
@@ -138,7 +148,8 @@ def mask(messages: pl.Expr | pl.Series | str = "message") -> pl.Expr | pl.Series
     Returns
     -------
     polars.Expr or polars.Series
-        The same kind as given (a column name gives an expression).
+        The same kind as given (a column name gives an expression). A Series is
+        masked in parallel slices.
 
     Examples
     --------
@@ -146,16 +157,28 @@ def mask(messages: pl.Expr | pl.Series | str = "message") -> pl.Expr | pl.Series
     >>> mask(pl.Series(["GET /api/v1/users/42 from 10.1.2.3 in 3.2s"])).to_list()
     ['GET <*> from <*> in <*>']
     """
-    expr = pl.col(messages) if isinstance(messages, str) else messages
-    is_series = isinstance(expr, pl.Series)
-    e: Any = expr
-    e = e.str.replace(r"[\r\n][\s\S]*$", "")  # first line only
-    for _name, pattern, repl in MASKS:
-        e = e.str.replace_all(pattern, repl)
-    e = e.str.replace_all(*_EMPTY).str.replace_all(*_COLLAPSE).str.replace_all(*_BRACKETED)
-    e = e.str.replace_all(*_COLLAPSE)
-    e = e.str.replace_all(*_SPACES).str.strip_chars()
-    return e if is_series else e
+    if isinstance(messages, str):
+        return _mask_expr(pl.col(messages))
+    if isinstance(messages, pl.Expr):
+        return _mask_expr(messages)
+    return _mask_series(messages)
+
+
+def _mask_series(s: pl.Series) -> pl.Series:
+    """Mask a Series: split into slices masked on separate threads (polars frees the GIL)."""
+    s = s.cast(pl.String).fill_null("")
+    if s.str.contains(r"[\r\n]").any():
+        s = s.str.replace(r"[\r\n][\s\S]*$", "")
+    n_parts = max(1, min(pl.thread_pool_size(), s.len() // 50_000))
+    if n_parts == 1:
+        return _mask_expr(s, first_line=False)
+    from concurrent.futures import ThreadPoolExecutor
+
+    step = -(-s.len() // n_parts)
+    slices = [s.slice(i, step) for i in range(0, s.len(), step)]
+    with ThreadPoolExecutor(n_parts) as pool:
+        parts = list(pool.map(lambda part: _mask_expr(part, first_line=False), slices))
+    return pl.concat(parts).alias(s.name)
 
 
 # ---------------------------------------------------------------------------
@@ -290,16 +313,17 @@ def _template_regex(template: str) -> re.Pattern[str]:
     return re.compile("^" + "[^A-Za-z0-9]*?".join(parts) + "$", re.DOTALL)
 
 
-def _constants(template: str) -> frozenset[str]:
-    return frozenset(t for t in template.split(" ") if _ALNUM.search(t.replace(WILDCARD, "")))
+_NON_ALNUM = re.compile(r"[^A-Za-z0-9]+")
 
 
 def _merge_templates(texts: list[str], weights: list[int]) -> list[int]:
     """Map each template to a more general template that matches it, if any.
 
-    Two templates are compared only when their constant words overlap enough
-    (Jaccard >= 0.6); a template is folded into another when the other, read as
-    a pattern with ``<*>`` standing for any text, matches it whole.
+    A template is folded into another when the other, read as a pattern whose
+    wildcards absorb only masked values and punctuation, matches it whole
+    (``bytes <*> sent`` takes ``bytes sent``). Such a pair has the same letters
+    and digits in the same order, so only templates with the same alphanumeric
+    skeleton are compared: the pass is linear in the number of templates.
     """
     n = len(texts)
     parent = list(range(n))
@@ -310,31 +334,22 @@ def _merge_templates(texts: list[str], weights: list[int]) -> list[int]:
             i = parent[i]
         return i
 
-    consts = [_constants(t) for t in texts]
-    by_word: dict[str, list[int]] = defaultdict(list)
-    for i, c in enumerate(consts):
-        for w in c:
-            by_word[w].append(i)
-    regexes: dict[int, re.Pattern[str]] = {}
-    order = sorted(range(n), key=lambda i: (-weights[i], texts[i]))
-    for i in order:
-        if WILDCARD not in texts[i]:
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, t in enumerate(texts):
+        groups[_NON_ALNUM.sub("", t.replace(WILDCARD, ""))].append(i)
+    for members in groups.values():
+        if len(members) < 2:
             continue
-        ci = consts[i]
-        cands: set[int] = set()
-        for w in ci:
-            cands.update(by_word[w])
-        if not ci:
-            continue
-        rx = regexes.setdefault(i, _template_regex(texts[i]))
-        for j in sorted(cands):
-            if j == i or find(j) == find(i):
+        members.sort(key=lambda i: (-weights[i], texts[i]))
+        regexes = {i: _template_regex(texts[i]) for i in members}
+        for i in members:
+            if WILDCARD not in texts[i]:
                 continue
-            cj = consts[j]
-            if not cj.issubset(ci) and len(ci & cj) / len(ci | cj) < 0.6:
-                continue
-            if rx.match(texts[j]) and not _template_regex(texts[j]).match(texts[i]):
-                parent[find(j)] = find(i)
+            for j in members:
+                if j == i or find(j) == find(i):
+                    continue
+                if regexes[i].match(texts[j]) and not regexes[j].match(texts[i]):
+                    parent[find(j)] = find(i)
     return [find(i) for i in range(n)]
 
 
@@ -423,9 +438,9 @@ def _to_polars(events: Any, caller: str) -> tuple[pl.DataFrame, bool]:
 
 def _assign(messages: pl.Series) -> pl.DataFrame:
     """Return template_id and template for every message, in row order."""
-    msgs = messages.cast(pl.String).fill_null("")
-    uniq = msgs.value_counts(name="_n").rename({msgs.name: "message"})
-    uniq = uniq.with_columns(_masked=mask(pl.col("message")))
+    msgs = messages.cast(pl.String).fill_null("").alias("message")
+    uniq = msgs.value_counts(name="_n")
+    uniq = uniq.with_columns(_masked=_mask_series(uniq["message"]))
     shapes = uniq.group_by("_masked").agg(pl.col("_n").sum()).sort("_masked")
     mined = mine(shapes["_masked"].to_list(), shapes["_n"].to_list())
     ids = {t: template_id(t) for t in set(mined)}
@@ -434,14 +449,11 @@ def _assign(messages: pl.Series) -> pl.DataFrame:
         template_id=pl.Series([ids[t] for t in mined], dtype=pl.String),
     )
     per_message = uniq.join(shapes.select("_masked", "template_id", "template"), on="_masked", how="left")
-    rows = pl.DataFrame({"message": msgs})
-    return rows.join(
-        per_message.select("message", "template_id", "template"),
-        on="message",
-        how="left",
-        maintain_order="left",
-        nulls_equal=True,
-    ).select("template_id", "template")
+    return (
+        msgs.to_frame()
+        .join(per_message.select("message", "template_id", "template"), on="message", how="left", maintain_order="left")
+        .select("template_id", "template")
+    )
 
 
 def _as_utc(value: Any, what: str) -> datetime:
