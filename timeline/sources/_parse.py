@@ -345,7 +345,8 @@ def parse_jsonl_lines(lines: pl.DataFrame, spec: Spec, ctx: Context, account: Fi
 
 
 def _safe(key: str) -> str:
-    return "k_" + "".join(c if c.isalnum() else "_" for c in key)
+    # One-to-one, so "req_id" and "req.id" stay two columns.
+    return "k_" + "".join(c if c.isalnum() else f"_{ord(c):x}_" for c in key)
 
 
 def _safe_spec(spec: Spec, keys: list[str]) -> Spec:
