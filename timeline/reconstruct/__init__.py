@@ -80,10 +80,27 @@ def reconstruct_all(
             f"(baseline {base:.1f}); pass window=(start, end) to reconstruct a quieter incident"
         )
         raise ReconstructError(msg)
-    return [
-        _one(df, ingest, b, every, bucket_s, base, tz, load_rules(rules), settings)
-        for b in bursts[:max_incidents]
-    ]
+    out = []
+    for coarse in bursts[:max_incidents]:
+        burst, every_f, bucket_f, base_f = _refine(df, coarse, settings)
+        out.append(_one(df, ingest, burst, every_f, bucket_f, base_f, tz, load_rules(rules), settings))
+    return out
+
+
+def _refine(df: pl.DataFrame, coarse: inf.Burst, settings: Settings) -> tuple[inf.Burst, str, int, float]:
+    """Look again at a burst with buckets sized to its neighbourhood, so far-away data changes nothing."""
+    margin = max(settings.lookback, coarse.end - coarse.start)
+    lo, hi = coarse.start - margin, coarse.end + margin
+    local = df.filter(pl.col("ts").is_between(lo, hi))
+    machine = local.filter(pl.col("kind").cast(pl.String).is_in(inf.MACHINE_KINDS))
+    every, bucket_s = choose_bucket(machine["ts"].min(), machine["ts"].max(), target=240)  # type: ignore[arg-type]
+    rate = inf.error_rate(local, every)
+    fine, base, _ = inf.find_bursts(rate, bucket_s, settings)
+    overlapping = [b for b in fine if b.start < coarse.end and b.end > coarse.start]
+    if not overlapping:
+        return coarse, every, bucket_s, base
+    best = max(overlapping, key=lambda b: b.excess)
+    return best, every, bucket_s, base
 
 
 def reconstruct(
