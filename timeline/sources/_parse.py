@@ -91,6 +91,9 @@ def _event_columns(spec: Spec, cols: set[str], ctx: Context, attr_names: list[st
     ]
     for target in ("host", "service", "actor", "ref", "action"):
         expr = _field(cols, spec.column(target))
+        const = spec.constants.get(target)
+        if const is not None:
+            expr = pl.lit(const) if expr is None else pl.coalesce(expr, pl.lit(const))
         out.append((expr if expr is not None else pl.lit(None, dtype=pl.String)).alias(target))
     source_override = _field(cols, spec.column("source"))
     if source_override is not None:
@@ -114,9 +117,11 @@ def parse_regex_lines(lines: pl.DataFrame, spec: Spec, ctx: Context, account: Fi
     for g in groups:
         chain = None
         for i, pat in enumerate(spec.patterns):
-            if g not in pat.compiled.groupindex:
-                continue
-            value = pl.col(f"_p{i}").struct.field(g)
+            # First match wins: a group only the later patterns have stays empty on lines an earlier one read.
+            if g in pat.compiled.groupindex:
+                value = pl.col(f"_p{i}").struct.field(g)
+            else:
+                value = pl.lit(None, dtype=pl.String)
             chain = pl.when(matched[i]).then(value) if chain is None else chain.when(matched[i]).then(value)
         field_exprs.append(chain.otherwise(None).alias(g))  # type: ignore[union-attr]
     pattern_name = pl.lit(None, dtype=pl.String)
@@ -149,7 +154,6 @@ def _with_fields(spec: Spec, pattern_fields: list[pl.Expr]) -> list[pl.Expr]:
     return list(by_name.values())
 
 
-
 def _assemble(frame: pl.DataFrame, spec: Spec, ctx: Context, account: FileAccount, groups: list[str]) -> pl.DataFrame:
     """Multi-line assembly, time, levels and accounting for a parsed line table.
 
@@ -158,7 +162,9 @@ def _assemble(frame: pl.DataFrame, spec: Spec, ctx: Context, account: FileAccoun
     cols = set(frame.columns)
     ml = spec.multiline
     blank = pl.col("text").str.strip_chars() == ""
-    starts = pl.col("_matched")
+    if ml.get("ignore"):
+        blank = blank | pl.col("text").str.contains(ml["ignore"])
+    starts = pl.col("_matched") & ~blank
     join_field = ml.get("join_field")
     if join_field and join_field in cols:
         values = [str(v) for v in ml.get("join_values", [])]
@@ -183,13 +189,21 @@ def _assemble(frame: pl.DataFrame, spec: Spec, ctx: Context, account: FileAccoun
         starts.alias("_start"),
         (joined_match | (~pl.col("_matched") & ~blank & cont_like)).alias("_cont"),
     )
+    # A record is a start line plus the continuation lines after it (blank lines inside it are skipped).
+    frame = frame.with_columns(pl.col("_start").cast(pl.UInt32).cum_sum().alias("_rec"))
+    if ml.get("record_fields"):
+        # Fields the first line lacks come from the record's joined lines (first value wins).
+        member = pl.col("_start") | (pl.col("_cont") & ~pl.col("_blank"))
+        fields = [c for c in frame.columns if c not in ("line", "text") and not c.startswith("_")]
+        frame = frame.with_columns(
+            pl.when(pl.col("_start")).then(pl.when(member).then(pl.col(c)).drop_nulls().first().over("_rec")).otherwise(pl.col(c)).alias(c)
+            for c in fields
+        )
     frame = frame.with_columns(
         pl.when(pl.col("_start")).then(ts).alias("ts"),
         pl.when(pl.col("_start")).then(zone_text).alias("_zone"),
         pl.when(pl.col("_start")).then(terr).alias("_terr"),
     )
-    # A record is a start line plus the continuation lines after it (blank lines inside it are skipped).
-    frame = frame.with_columns(pl.col("_start").cast(pl.UInt32).cum_sum().alias("_rec"))
     start_ok = pl.col("_start") & pl.col("_terr").is_null()
     frame = frame.with_columns(
         pl.when(pl.col("_start")).then(start_ok).otherwise(None).forward_fill().alias("_rec_ok"),
@@ -233,10 +247,17 @@ def _assemble(frame: pl.DataFrame, spec: Spec, ctx: Context, account: FileAccoun
             )
     joiner = ml.get("joiner", "\n")
     cont_text = pl.when(pl.col("_matched") & msg_expr.is_not_null()).then(msg_expr).otherwise(pl.col("text"))
+    if join_field and join_field in cols and ml.get("join_label"):
+        # A joined line keeps its label: "DETAIL:  Key (id)=(42) already exists."
+        label = pl.col(join_field).cast(pl.String)
+        is_joined = pl.col("_matched") & label.is_in([str(v) for v in ml.get("join_values", [])]).fill_null(False)
+        cont_text = pl.when(is_joined).then(pl.concat_str([label, pl.lit(":  "), cont_text])).otherwise(cont_text)
     conts = (
         frame.filter(pl.col("_status") == "continuation")
+        .with_columns(cont_text.alias("_piece"))
+        .filter(pl.col("_piece") != "")
         .group_by("_rec", maintain_order=True)
-        .agg(cont_text.str.join(joiner).alias("_tail"))
+        .agg(pl.col("_piece").str.join(joiner).alias("_tail"))
     )
     reserved = {*spec.ts_fields, *(f for fs in spec.columns.values() for f in fs), _MATCH, *(n for _, n in extras)}
     zone_field = spec.timestamp.get("zone_field")
@@ -245,7 +266,14 @@ def _assemble(frame: pl.DataFrame, spec: Spec, ctx: Context, account: FileAccoun
     attr_names = [g for g in groups if g not in reserved and g not in spec.attrs_exclude]
     events = frame.filter(pl.col("_status") == "event")
     events = events.join(conts, on="_rec", how="left", maintain_order="left")
-    message = pl.when(pl.col("_tail").is_not_null()).then(pl.concat_str([msg_expr, pl.lit(joiner), pl.col("_tail")])).otherwise(msg_expr)
+    head_empty = msg_expr.is_null() | (msg_expr == "")
+    message = (
+        pl.when(pl.col("_tail").is_null())
+        .then(msg_expr)
+        .when(head_empty)
+        .then(pl.col("_tail"))
+        .otherwise(pl.concat_str([msg_expr, pl.lit(joiner), pl.col("_tail")]))
+    )
     if ml.get("strip", True):
         message = message.str.strip_chars_end()
     out = events.select(

@@ -41,14 +41,21 @@ Spec file layout (all keys but ``name``, ``kind`` and ``samples`` optional)::
     [level_patterns]            # normalised level <- regex on the raw value
     error = '^5\\d\\d$'
 
+    [constants]                 # event column <- a fixed value, where no field gives one
+    service = "postgresql"
+
     [multiline]
     continuation = '^\\s'        # non-matching lines like this join the previous event
     join_field = "level"        # matching lines whose field is one of join_values
     join_values = ["DETAIL"]    # join the previous event too
+    join_label = true           # joined text keeps its label: "DETAIL:  <message>"
     join_regex = '^\\s'         # ... or whose field matches this regex
     partial_field = "tag"       # a line whose field matches partial_regex is
     partial_regex = '^P$'       # continued by the next line (joined with `joiner`)
     joiner = "\\n"
+    record_fields = false       # true: fields of a record's joined lines fill the fields
+                                # its first line lacks (a time on the third line of a block)
+    ignore = '^Time +Id'        # lines like this (banners) are skipped, counted with blank lines
 
     [sniff]
     required = ["event"]        # jsonl: keys that must be present
@@ -63,9 +70,10 @@ Spec file layout (all keys but ``name``, ``kind`` and ``samples`` optional)::
 from __future__ import annotations
 
 import difflib
+import importlib
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -117,6 +125,7 @@ class Spec:
     csv: Mapping[str, Any] = field(default_factory=dict)
     document: Mapping[str, Any] = field(default_factory=dict)
     attrs_exclude: tuple[str, ...] = ()
+    constants: Mapping[str, str] = field(default_factory=dict)
     samples: tuple[Sample, ...] = ()
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -226,6 +235,12 @@ def parse_spec(data: Mapping[str, Any], path: Path | None = None) -> Spec:
             raise _fail(where, f"[levels] key '{level}' is not a level; expected one of {', '.join(LEVELS)}")
         for raw in _as_tuple(raws):
             levels[raw.lower()] = level
+    constants: dict[str, str] = {}
+    for target, value in data.get("constants", {}).items():
+        if target not in ("host", "service", "actor", "ref", "action"):
+            raise _fail(where, f"[constants] key '{target}' must be one of host, service, actor, ref, action")
+        constants[target] = str(value)
+
     level_patterns: list[tuple[str, str]] = []
     for level, regex in data.get("level_patterns", {}).items():
         if level not in LEVELS:
@@ -250,7 +265,7 @@ def parse_spec(data: Mapping[str, Any], path: Path | None = None) -> Spec:
         if timestamp.get("missing") not in (None, "year", "date"):
             raise _fail(where, f"[timestamp] missing must be 'year' or 'date', got {timestamp['missing']!r}")
     multiline = dict(data.get("multiline", {}))
-    for key in ("continuation", "partial_regex", "join_regex"):
+    for key in ("continuation", "partial_regex", "join_regex", "ignore"):
         if key in multiline:
             try:
                 re.compile(multiline[key])
@@ -288,6 +303,7 @@ def parse_spec(data: Mapping[str, Any], path: Path | None = None) -> Spec:
         csv=dict(data.get("csv", {})),
         document=dict(data.get("document", {})),
         attrs_exclude=_as_tuple(data.get("attrs_exclude")),
+        constants=constants,
         samples=tuple(samples),
         raw=data,
     )
@@ -330,18 +346,83 @@ def load_specs(extra_dirs: Iterable[str | Path] = ()) -> dict[str, Spec]:
     return specs
 
 
+Translator = Callable[[str], Spec]
+"""Builds a spec from the text after ``prefix:`` in a format name, e.g. a log_line_prefix."""
+
+_TRANSLATORS: dict[str, Translator] = {}
+_TRANSLATOR_DOCS: dict[str, str] = {}
+# Modules that register translators when imported (imported on first use, so that
+# the spec layer does not depend on them and they may depend on it).
+_TRANSLATOR_MODULES = ("timeline.sources._pg_prefix", "timeline.sources._user_formats")
+_TRANSLATED: dict[tuple[str, str], Spec] = {}
+
+
+def register_translator(prefix: str, translate: Translator, *, example: str = "") -> None:
+    """Make ``format="PREFIX:TEXT"`` build its spec with ``translate(TEXT)``.
+
+    Parameters
+    ----------
+    prefix
+        A word (letters, digits, ``_``, ``-``), e.g. ``"postgres"``.
+    translate
+        Turns the text after the colon (a log line prefix, a logging pattern)
+        into a :class:`Spec`; raises :class:`FormatSpecError` on text it cannot use.
+    example
+        A format name that shows the form, for error messages.
+    """
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", prefix):
+        msg = f"translator prefix must be a word of letters, digits, '_' or '-', got {prefix!r}"
+        raise FormatSpecError(msg)
+    _TRANSLATORS[prefix] = translate
+    _TRANSLATOR_DOCS[prefix] = example or f"{prefix}:..."
+
+
+def translators() -> Mapping[str, Translator]:
+    """The registered ``prefix:`` translators (importing the shipped ones first)."""
+    for module in _TRANSLATOR_MODULES:
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+    return dict(_TRANSLATORS)
+
+
+def _translate(name: str) -> Spec | None:
+    prefix, sep, text = name.partition(":")
+    if not sep or not re.fullmatch(r"[A-Za-z0-9_-]+", prefix):
+        return None
+    found = translators().get(prefix)
+    if found is None:
+        return None
+    key = (prefix, text)
+    if key not in _TRANSLATED:
+        _TRANSLATED[key] = found(text)
+    return _TRANSLATED[key]
+
+
 def resolve_spec(name_or_spec: str | Spec | Mapping[str, Any], specs: Mapping[str, Spec]) -> Spec:
-    """Turn a name, a Spec or a spec mapping into a Spec, with a hint for a misspelt name."""
+    """Turn a name, a ``prefix:text`` form, a Spec or a spec mapping into a Spec.
+
+    ``prefix:text`` goes to a registered translator (see :func:`register_translator`),
+    e.g. ``"postgres:%m [%p] %q%u@%d "`` builds a spec from a log_line_prefix.
+    A misspelt name gets the closest known names.
+    """
     if isinstance(name_or_spec, Spec):
         return name_or_spec
     if isinstance(name_or_spec, Mapping):
         return parse_spec(name_or_spec)
     if name_or_spec in specs:
         return specs[name_or_spec]
+    translated = _translate(name_or_spec)
+    if translated is not None:
+        return translated
     path = Path(name_or_spec)
     if path.suffix == ".toml" and path.is_file():
         return load_spec_file(path)
     close = difflib.get_close_matches(name_or_spec, list(specs), n=3)
     hint = f" Closest: {', '.join(close)}." if close else ""
-    msg = f"unknown format {name_or_spec!r}.{hint} Known formats: {', '.join(sorted(specs))}."
+    forms = ", ".join(repr(e) for _, e in sorted(_TRANSLATOR_DOCS.items())) if translators() else ""
+    built = f" Or build one from a pattern: {forms}." if forms else ""
+    msg = f"unknown format {name_or_spec!r}.{hint} Known formats: {', '.join(sorted(specs))}.{built}"
     raise FormatSpecError(msg)
