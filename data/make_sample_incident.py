@@ -989,7 +989,7 @@ the day as someone would attach it to a postmortem. The incident runs
 | `tickets/zendesk-ticket-audits.json` | every change to those tickets | Zendesk ticket audits (`audits[].events[]` of type `Comment`, `Create`, `Change` with `field_name`, `value`, `previous_value`) | UTC |
 | `slack/` | unpacked Slack export: `users.json`, `channels.json`, `integration_logs.json`, `general/` and `incident-db/` with one file per **UTC** day | Slack export JSON; `ts` is an epoch string with 6 decimals; threads (`thread_ts`, `reply_count`, `replies`), an edited message, reactions, `channel_join`, `bot_message` | epoch (UTC) |
 | `changes/changes.csv` | the change log | CSV `time,who,what,target`, ISO 8601 with offset | `2024-08-12T14:12:00-07:00` |
-| `truth.json` | the ground truth below, for tests | JSON, ISO 8601 UTC | UTC |
+| `.truth.json` | the ground truth below, for tests (a hidden file, so `timeline read` skips it) | JSON, ISO 8601 UTC | UTC |
 
 Hosts: `db-primary` 10.0.3.5, `db-backup` 10.0.3.6, `web-1`/`web-2` 10.0.2.11/12,
 `orders-api-1`/`orders-api-2` 10.0.2.21/22. Database `shop`, role `app`.
@@ -1437,7 +1437,7 @@ def build_seed(out: Path) -> None:
             {"local": "16:00", "milestone": "resolved"},
         ],
     }
-    dump_json(out / "truth.json", truth)
+    dump_json(out / ".truth.json", truth)
 
     def pair(t: datetime) -> dict[str, str]:
         return {"l": t.astimezone(PDT).strftime("%H:%M:%S.%f")[:12], "u": iso_utc(t)}
@@ -1592,7 +1592,7 @@ def build_noisy(out: Path) -> None:
             {"at": iso_utc(at(d2, "02:00:03")), "what": "nightly invoice export error burst (both nights)"},
         ],
     }
-    dump_json(out / "truth.json", truth)
+    dump_json(out / ".truth.json", truth)
 
 
 def generate(out: Path, variant: str = "seed") -> Path:

@@ -26,7 +26,7 @@ def _at(text: str) -> dt.datetime:
 @pytest.fixture(name="truth", scope="module")
 def fixture_truth() -> dict:
     """The ground truth recorded by the sample's generator."""
-    return json.loads((SAMPLE / "truth.json").read_text())
+    return json.loads((SAMPLE / ".truth.json").read_text())
 
 
 @pytest.fixture(name="events", scope="module")
@@ -46,7 +46,7 @@ def fixture_noisy(tmp_path_factory):
     """The noisier variant: another day, a deploy minutes before the trigger, a daily cron burst, chat talk."""
     out = tmp_path_factory.mktemp("noisy")
     subprocess.run([sys.executable, str(REPO / "data" / "make_sample_incident.py"), "--variant", "noisy", "--out", str(out)], check=True)
-    truth = json.loads((out / "truth.json").read_text())
+    truth = json.loads((out / ".truth.json").read_text())
     events = tl.read(out, tz=truth.get("timezone", TZ), quiet=True)
     return truth, reconstruct(events, tz=truth.get("timezone", TZ))
 

@@ -56,7 +56,7 @@ def fixture_noisy_dir(gen: ModuleType, tmp_path_factory: pytest.TempPathFactory)
 
 @pytest.fixture(name="truth", scope="module")
 def fixture_truth() -> dict:
-    return json.loads((COMMITTED / "truth.json").read_text())
+    return json.loads((COMMITTED / ".truth.json").read_text())
 
 
 def _files(root: Path) -> list[str]:
@@ -310,7 +310,7 @@ def test_readme_states_the_truth(truth: dict) -> None:
 
 def test_noisy_truth_matches_its_data(noisy_dir: Path) -> None:
     """In the noisy variant the first statement timeout after the trigger is impact_start, and staff detected it."""
-    truth = json.loads((noisy_dir / "truth.json").read_text())
+    truth = json.loads((noisy_dir / ".truth.json").read_text())
     trigger = _utc(truth["milestones"]["trigger"]["at"])
     recs = [m for f in sorted((noisy_dir / "postgres" / "db-primary").glob("*.log")) for m in _pg_records(f)]
     timeouts = [_pg_time(m["ts"], m["tz"]) for m in recs if m["level"] == "ERROR" and "statement timeout" in m["msg"]]
@@ -326,6 +326,6 @@ def test_noisy_variant_has_nightly_bursts_and_a_decoy_deploy(noisy_dir: Path) ->
     assert nights == {"2024-10-02", "2024-10-03"}
     with (noisy_dir / "changes" / "changes.csv").open(newline="") as fh:
         rows = {datetime.fromisoformat(r["time"]): r for r in csv.DictReader(fh)}
-    truth = json.loads((noisy_dir / "truth.json").read_text())
+    truth = json.loads((noisy_dir / ".truth.json").read_text())
     trigger = _utc(truth["milestones"]["trigger"]["at"])
     assert rows[trigger - timedelta(minutes=5)]["what"].startswith("Deploy")

@@ -18,6 +18,8 @@ from timeline._errors import InputError
 _ROTATION = re.compile(r"^(?P<base>.+?)(?:[.-](?P<n>\d{1,3}))?(?P<comp>\.(?:gz|bz2|xz))?$")
 _DATE = re.compile(r"[-_.]?(?:\d{4}-?\d{2}-?\d{2}(?:[-_T]?\d{2,6})?)")
 _SKIP_NAMES = {".DS_Store", "Thumbs.db"}
+# Documentation kept beside evidence in a folder (not evidence itself); named files are always read.
+_DOC_FILE = re.compile(r"^(readme|license|licence|changelog|notes?)(\.(md|txt|rst))?$|\.(md|rst)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,9 @@ def _walk(folder: Path, root: Path, found: dict[Path, InputFile], notes: list[st
             path = here / name
             if name.startswith(".") or name in _SKIP_NAMES:
                 notes.append(f"{path}: hidden file skipped")
+                continue
+            if _DOC_FILE.search(name):
+                notes.append(f"{path}: documentation file in an evidence folder, skipped (name it directly to read it)")
                 continue
             if not path.is_file():
                 notes.append(f"{path}: not a regular file (broken link, socket or device); skipped")
