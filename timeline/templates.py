@@ -67,17 +67,22 @@ MASKS: tuple[tuple[str, str, str], ...] = (
     # numbers with units: durations (3.2s, 150ms, <1 sec) and sizes (12KB, 18.4 MB)
     (
         "number_unit",
-        r"[-+]?\b\d+(?:\.\d+)?\s?(?:ns|us|µs|ms|s|sec|secs|min|mins|h|[KMGT]i?B|kB|B|%)\b",
+        r"[-+]?\b\d+(?:\.\d+)?(?:\s?(?:ns|us|µs|ms|s|sec|secs|min|mins|h|[KMGT]i?B|kB|B)\b|%)",
         WILDCARD,
     ),
     # host names: dotted words where a part holds a digit (10.0.0.1,
     # 24-54-76-216.bflony.net), or 3+ parts ending in a lower-case top-level
-    # domain; optional port. Java class names and Android intents
-    # (org.apache.Foo, android.intent.action.SCREEN_ON) are kept.
+    # domain (proxy.cse.cuhk.edu.hk); optional port. Java class names and
+    # Android intents (org.apache.Foo, android.intent.action.SCREEN_ON) stay.
     (
         "host",
-        r"(?-u:/?\b(?:[\w-]+\.)*[\w-]*[0-9][\w-]*(?:\.[\w-]+)+(?::[0-9]+)?\b|\b(?:[\w-]+\.){2,}[a-z]{2,6}(?::[0-9]+)?\b)",
+        r"(?-u:/?\b(?:[\w-]+\.)*[\w-]*[0-9][\w-]*(?:\.[\w-]+)+(?::[0-9]+)?\b)",
         WILDCARD,
+    ),
+    (
+        "domain",
+        r"(?-u:\b(?:[\w-]+\.){2,}[a-z]{2,6}(?::[0-9]+)?)([^\w.-]|$)",
+        WILDCARD + "${1}",
     ),
     # IPv6 and MAC addresses: hex groups joined by ':' or '-' (three or more)
     ("ipv6_mac", r"\b[0-9A-Fa-f]{1,4}(?:(?:::?|-)[0-9A-Fa-f]{1,4}){2,7}\b", WILDCARD),
@@ -257,6 +262,7 @@ def _cluster_same_length(items: list[tuple[list[str], int, int]]) -> list[_Clust
 
 
 SPLIT_MAX_VALUES = 4
+SPLIT_MIN_LINES = 2
 
 
 def _common(part: list[tuple[list[str], int, int]]) -> list[str]:
@@ -275,9 +281,11 @@ def _split(part: list[tuple[list[str], int, int]]) -> list[list[tuple[list[str],
 
     A logging statement's constant words repeat; its variables vary. Where a
     position of a cluster holds at most ``SPLIT_MAX_VALUES`` distinct words
-    (none of them masked), the words are read as constants of different
-    statements (``VM Paused`` / ``VM Resumed``) and the cluster is split on the
-    position with the fewest of them, then each part again.
+    (none of them masked), each on at least ``SPLIT_MIN_LINES`` lines, the
+    words are read as constants of different statements (``VM Paused`` /
+    ``VM Resumed``) and the cluster is split on the position with the fewest
+    of them, then each part again. Words seen once each (three user names on
+    one line apiece) stay a variable.
     """
     if len(part) < 2:
         return [part]
@@ -288,6 +296,11 @@ def _split(part: list[tuple[list[str], int, int]]) -> list[list[tuple[list[str],
         if len(vals) < 2 or len(vals) > SPLIT_MAX_VALUES:
             continue
         if any(WILDCARD in v for v in vals):
+            continue
+        lines: Counter[str] = Counter()
+        for toks, w, _m in part:
+            lines[toks[pos]] += w
+        if max(lines.values()) < SPLIT_MIN_LINES:
             continue
         if best_pos < 0 or len(vals) < best_vals:
             best_pos, best_vals = pos, len(vals)
