@@ -208,7 +208,8 @@ def _one(
         sig = errors.filter(pl.col("ts").is_between(burst.start, burst.end))
     else:
         sig = errors.join(sig_t.select("template_id"), on="template_id", how="semi")
-    chain = inf.impact_start(sig, burst, bucket_s)
+    core = sig if sig_t.height == 0 else errors.join(sig_t.filter(pl.col("core")).select("template_id"), on="template_id", how="semi")
+    chain = inf.impact_start(core, burst, bucket_s)
     milestones: dict[str, Milestone | None] = {m: None for m in MILESTONES}
     missing: dict[str, str] = {}
     if chain.height == 0:
@@ -222,7 +223,7 @@ def _one(
     )
     start = first["ts"]
     # Mitigation: the last signature error before a sustained quiet period.
-    sig_after = sig.filter(pl.col("ts") >= start).sort("ts")
+    sig_after = core.filter(pl.col("ts") >= start).sort("ts")
     times = sig_after["ts"].to_list()
     last = times[-1]
     for a, b in zip(times, times[1:], strict=False):
@@ -250,8 +251,8 @@ def _one(
             missing[name] = f"no event after detection matched the {name} rules (timeline/rules/human.toml)"
     raw = inf.classify_attempts(df, start, impact_end + settings.settle, rules, settings)
     baseline_per_min = base / (bucket_s / 60) if bucket_s else 0.0
-    sig_base = sig.filter(pl.col("ts") < start - settings.lookback).height
-    attempts = inf.judge_attempts(raw, sig, min(baseline_per_min, sig_base), settings)
+    sig_base = core.filter(pl.col("ts") < start - settings.lookback).height
+    attempts = inf.judge_attempts(raw, core, min(baseline_per_min, sig_base), settings)
     effective = next((a for a in attempts if a.effective), None)
     last_rows = sig_after.filter(pl.col("ts") == impact_end)
     if sustained:
@@ -278,7 +279,7 @@ def _one(
     hi = max([m.at for m in milestones.values() if m] + [impact_end])
     signal = None
     sig_from = trig.at if trig else start
-    sig_rows = sig.filter(pl.col("ts") >= sig_from).sort("ts")
+    sig_rows = core.filter(pl.col("ts") >= sig_from).sort("ts")
     if sig_rows.height:
         r = sig_rows.row(0, named=True)
         lead = (det.at - r["ts"]).total_seconds() if det else None

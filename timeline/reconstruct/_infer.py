@@ -48,6 +48,7 @@ class Settings:
     sustain: dt.timedelta = dt.timedelta(minutes=10)
     silence: dt.timedelta = dt.timedelta(minutes=15)
     attempt_merge: dt.timedelta = dt.timedelta(minutes=5)
+    core_share: float = 0.02
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,11 @@ def signature(errors: pl.DataFrame, burst: Burst, settings: Settings) -> pl.Data
     stats = stats.with_columns(
         ((pl.col("n_in") / span_in) / ((pl.col("n_out") + 0.5) / span_out)).alias("ratio")
     )
-    return stats.filter((pl.col("n_in") >= settings.min_template_count) & (pl.col("ratio") >= settings.burst_factor)).sort("first_in")
+    bursting = stats.filter((pl.col("n_in") >= settings.min_template_count) & (pl.col("ratio") >= settings.burst_factor))
+    # The core of the signature is what makes up the bulk of the burst: a handful of lines of
+    # another template at its edge (a restart's own "terminating connection" lines) is not impact.
+    total = max(int(bursting["n_in"].sum() or 0), 1)
+    return bursting.with_columns((pl.col("n_in") / total).alias("share"), ((pl.col("n_in") / total) >= settings.core_share).alias("core")).sort("first_in")
 
 
 def _evidence(frame: pl.DataFrame, limit: int = 5) -> tuple[Evidence, ...]:
