@@ -84,7 +84,8 @@ def check_spec(spec: Spec) -> None:
         if "message" in sample.expect and sample.expect["message"] not in (row["message"] or ""):
             raise FormatSpecError(f"{where}: expected message containing {sample.expect['message']!r}, parsed {row['message']!r}")
         for pat in spec.patterns:
-            if pat.compiled.search(sample.text.split("\n")[0]):
+            # Any line of a sample counts: block formats match their later lines with their own patterns.
+            if any(pat.compiled.search(line) for line in sample.text.split("\n")):
                 used.add(pat.name)
     for pat in spec.patterns:
         if spec.kind == "regex" and pat.name not in used:
