@@ -66,6 +66,7 @@ class Trends:
     seed: int = 0
     _source: pl.DataFrame = field(default_factory=pl.DataFrame, repr=False)
     _cache: dict[tuple[str, tuple[str, ...]], Trends] = field(default_factory=dict, repr=False)
+    _periods: dict[tuple[str, tuple[str, ...]], pl.DataFrame] = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------------ views
     def regroup(self, by: str | Sequence[str] | None) -> Trends:
@@ -111,8 +112,11 @@ class Trends:
         sub = self if wanted is None or wanted == self.by else self.regroup(wanted)
         if sub.incidents.is_empty():
             return sub.table
+        key = ("periods:" + ",".join(str(d) for d in sorted(starts)), tuple(sub.by))
+        if key in sub._periods:
+            return sub._periods[key]
         inc = _stats.collapse(sub.incidents, starts)
-        return _stats.summarise(
+        sub._periods[key] = _stats.summarise(
             inc,
             every=self.every,
             metrics=self.metrics,
@@ -122,6 +126,7 @@ class Trends:
             seed=self.seed,
             buckets=sorted(starts),
         )
+        return sub._periods[key]
 
     def overall(self, by: str | Sequence[str] | None = None) -> pl.DataFrame:
         """One row per group and metric over the whole period (``bucket`` is the first bucket).
