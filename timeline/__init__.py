@@ -10,10 +10,21 @@ from __future__ import annotations
 
 from timeline._errors import FormatSpecError, InputError, ReconstructError, TimelineError
 from timeline._events import EventTable
+from timeline.reconstruct import Incident, reconstruct, reconstruct_all
 from timeline.sources import read
+from timeline.templates import templates
+from timeline.trends import Incidents, Trends, load_incidents, trends
 
 __all__ = [
     "EventTable",
+    "Incident",
+    "Incidents",
+    "Trends",
+    "load_incidents",
+    "reconstruct",
+    "reconstruct_all",
+    "templates",
+    "trends",
     "FormatSpecError",
     "InputError",
     "ReconstructError",
