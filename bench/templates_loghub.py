@@ -127,7 +127,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-drain3", action="store_true", help="run timeline only")
     ap.add_argument("--json", type=Path, help="also write the results as JSON here")
     ap.add_argument("--show-errors", metavar="SYSTEM", help="print timeline's wrong groups for one system")
+    ap.add_argument("--rows", type=int, default=0, metavar="N",
+                    help="also time templates() on N rows drawn from the Loghub contents, each made distinct")
     args = ap.parse_args(argv)
+    if args.rows:
+        time_rows(args.loghub, args.rows)
+        if not args.systems:
+            return 0
 
     rows = []
     for system in args.systems:
@@ -165,6 +171,29 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(table.to_dicts(), indent=2))
     return 0
+
+
+def time_rows(loghub: Path, n: int) -> None:
+    """Time templates() on n rows sampled from every system's contents.
+
+    Two cases: every line made distinct by a request id and a latency (the
+    worst case: all n lines are masked), and the sampled lines as they are.
+    """
+    import numpy as np
+
+    files = sorted(loghub.glob("*/*_2k.log_structured.csv"))
+    contents = pl.concat([pl.read_csv(f, infer_schema=False).select("Content") for f in files])["Content"].fill_null("")
+    rng = np.random.default_rng(7)
+    sampled = contents.gather(rng.integers(0, contents.len(), n))
+    distinct = (sampled + " req=" + pl.Series(rng.integers(0, 10**9, n)).cast(pl.String)
+                + " took " + pl.Series(rng.integers(1, 5000, n)).cast(pl.String) + "ms")
+    for label, msgs in (("every line distinct", distinct), ("lines as sampled", sampled)):
+        df = pl.DataFrame({"message": msgs})
+        t0 = time.perf_counter()
+        out = templates(df)
+        dt = time.perf_counter() - t0
+        print(f"templates() on {n:,} rows ({label}, {msgs.n_unique():,} distinct messages): "
+              f"{dt:.2f} s, {out['template_id'].n_unique():,} templates")
 
 
 def show_errors(df: pl.DataFrame, tl: pl.DataFrame) -> None:
