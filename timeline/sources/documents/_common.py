@@ -245,7 +245,7 @@ def time_or_reject(value: Any, account: FileAccount, line: int, what: str, tz: s
 # --------------------------------------------------------------------------- human times
 
 _NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{2,4})\b")
-_TRAILING_ZONE = re.compile(r"^(.*?\d)\s*\(?([A-Z]{2,5})\)?$")
+_TRAILING_ZONE = re.compile(r"^(.*\S)\s+\(?([A-Z]{2,5})\)?$")
 
 
 class HumanTimes:
@@ -535,7 +535,12 @@ class _TextExtractor(HTMLParser):
         if tag == "li":
             self.parts.append("- ")
 
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+
     def handle_endtag(self, tag: str) -> None:
+        if tag == "br":
+            return
         if tag in ("script", "style"):
             self.skip = max(0, self.skip - 1)
         elif tag in self._BREAKS:

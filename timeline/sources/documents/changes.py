@@ -51,13 +51,13 @@ ACTIONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (action, re.compile(pattern, re.IGNORECASE))
     for action, pattern in (
         ("rolled_back", r"\b(roll(ed|ing|s)?[ -]?back|revert(ed|ing|s)?|undo|undid)\b"),
-        ("failover", r"\b(fail(ed|ing)?[ -]?over|promot(e|ed|ing))\b"),
+        ("failover", r"\b(fail(ed|ing|s)?[ -]?over|promot(e|ed|ing))\b"),
+        ("deployed", r"\b(deploy(ed|ing|s)?|releas(e|ed|ing)|ship(ped)?|rolled out|roll(ing)? out|upgrad(e|ed|ing))\b"),
+        ("config_change", r"\b(config(uration)?|postgresql\.conf|my\.cnf|parameters?|settings?|tun(e|ed|ing)|max_connections|pool[_ ]size|alter system)\b"),
         ("restarted", r"\b(restart(ed|ing|s)?|reboot(ed|ing|s)?|bounc(e|ed|ing))\b"),
-        ("deployed", r"\b(deploy(ed|ing|s)?|releas(e|ed|ing)|ship(ped)?|rolled out|roll(ing)? out|upgrad(e|ed|ing)|merge[ds]?)\b"),
         ("scaled", r"\b(scal(e|ed|ing)|resiz(e|ed|ing)|add(ed)? (replicas|nodes|capacity))\b"),
         ("flag_changed", r"\b(feature[ -]?flag|flag|toggle[ds]?|kill[ -]?switch)\b"),
         ("migrated", r"\b(migrat(e|ed|ion|ing))\b"),
-        ("config_change", r"\b(config(uration)?|setting|parameter|param|set|max_connections|pool[_ ]size|tun(e|ed|ing)|limit)\b"),
     )
 )
 TIME_NAMES = ("time", "timestamp", "ts", "date", "datetime", "when", "at", "time_utc", "changed_at", "created_at", "occurred_at")
@@ -66,6 +66,16 @@ WHAT_NAMES = ("what", "change", "description", "summary", "message", "details", 
 TARGET_NAMES = ("target", "service", "host", "component", "system", "environment", "env", "resource", "app", "application")
 REF_NAMES = ("id", "change_id", "ref", "ticket", "deploy_id", "version", "sha", "commit")
 GITHUB_ACTIONS = {"success": "deployed", "failure": "deploy_failed", "error": "deploy_failed", "pending": "deploying", "queued": "deploying", "in_progress": "deploying", "inactive": "superseded"}
+
+
+_CHANGE_ID = re.compile(r"\b([A-Z][A-Z0-9]{1,9}-\d+)\b")
+_COMMIT = re.compile(r"\bcommit ([0-9a-f]{7,40})\b")
+
+
+def change_ref(text: str) -> str | None:
+    """A change id written in the text (``CHG-2231``, ``OPS-42``), else a commit sha, else None."""
+    m = _CHANGE_ID.search(text) or _COMMIT.search(text)
+    return m.group(1) if m else None
 
 
 def change_action(text: str) -> str:
@@ -185,7 +195,7 @@ def _generic(records: list[tuple[int, Any]], rows: Rows, options: DocumentOption
         rows.add(
             when, action, message, line=line,
             actor=text_of(r.get(cols["who"])) if cols["who"] else None,
-            ref=text_of(r.get(cols["ref"])) if cols["ref"] else None,
+            ref=(text_of(r.get(cols["ref"])) if cols["ref"] else None) or change_ref(what or ""),
             service=target,
             attrs={"target": target, **{k: v for k, v in r.items() if k not in used}},
         )
