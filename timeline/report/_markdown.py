@@ -1,0 +1,515 @@
+"""The postmortem "Timeline of Events" section and a full postmortem draft, from an Incident.
+
+Both are built as blocks (:mod:`timeline.report._doc`) so that the same content
+is written as Markdown (GitHub, Confluence, JupyterLab) and as escaped HTML.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+import polars as pl
+
+from timeline.reconstruct._model import GAPS, MILESTONES
+from timeline.report import _doc as d
+from timeline.report._common import duration, impact_span, label, resolve_tz, short_paths, to_local, utc
+
+if TYPE_CHECKING:
+    from timeline.reconstruct._model import Attempt, Incident, Milestone
+
+CELL_LIMIT = 160
+"""Longest event text kept in a table cell (characters)."""
+
+KEY_INTERVALS: tuple[tuple[str, str], ...] = (
+    ("detect", "time_to_detect"),
+    ("escalate", "time_to_escalate"),
+    ("acknowledge", "time_to_acknowledge"),
+    ("identify", "time_to_identify"),
+    ("mitigate", "time_to_mitigate"),
+    ("resolve", "time_to_resolve"),
+)
+
+_MACHINE_KINDS = ("log", "db")
+
+
+@dataclass
+class Row:
+    """One line of the timeline table before it is written out."""
+
+    at: dt.datetime
+    rank: int  # tie-break at equal times
+    runs: d.Inlines
+    where: str = ""
+    kind: str = "event"  # milestone | attempt | failed | signal | gap | event
+    milestone: str | None = None
+    blank_time: bool = False
+
+
+def _where(file: str | None, line: int | None, source: str | None, paths: dict[str, str]) -> str:
+    if file:
+        name = paths.get(file, file)
+        return f"{name}:{line}" if line is not None else name
+    return source or ""
+
+
+def _overridden(m: Milestone) -> bool:
+    return m.inferred is not None or m.rule.startswith("set by a person")
+
+
+def _milestone_row(name: str, m: Milestone, incident: Incident, paths: dict[str, str], zone: ZoneInfo) -> Row:
+    entry = next((e for e in incident.entries if e.milestone == name), None)
+    ev = m.evidence[0] if m.evidence else None
+    if entry is not None and not _overridden(m):
+        text, where = entry.text, _where(entry.file, entry.line, entry.source, paths)
+    elif ev is not None:
+        text, where = ev.message, _where(ev.file, ev.line, ev.source, paths)
+    else:
+        text, where = (entry.text if entry else m.rule), (_where(entry.file, entry.line, entry.source, paths) if entry else "")
+    runs: d.Inlines = [d.b(label(name, m.by)), d.t(" " + d.one_line(text, CELL_LIMIT))]
+    if _overridden(m):
+        was = f"inferred {to_local(m.inferred.at, zone):%H:%M}" if m.inferred is not None else "not inferred"
+        runs.append(d.i(f" (corrected by hand; {was}" + (f": {d.one_line(m.note, 80)}" if m.note else "") + ")"))
+    elif m.confidence != "high":
+        runs.append(d.i(f" ({m.confidence} confidence: {d.one_line(m.rule, 80)})"))
+    return Row(utc(m.at), MILESTONES.index(name) if name in MILESTONES else 20, runs, where, "milestone", name)
+
+
+def _attempt_row(a: Attempt, paths: dict[str, str]) -> Row:
+    ev = a.evidence[0] if a.evidence else None
+    where = _where(ev.file, ev.line, ev.source, paths) if ev else ""
+    rates = ""
+    if a.error_rate_before is not None and a.error_rate_after is not None:
+        rates = f" ({a.error_rate_before:,.0f} → {a.error_rate_after:,.0f} errors/min)"
+    action = a.action.replace("_", " ")
+    text = d.one_line(a.text, CELL_LIMIT)
+    if a.effective is False:
+        runs = [d.t("❌ "), d.b(f"MITIGATION ATTEMPT ({action})"), d.t(f" {text} — "), d.i("did not stop errors"), d.t(rates)]
+        kind = "failed"
+    elif a.effective:
+        runs = [d.t("✅ "), d.b(f"MITIGATION ({action})"), d.t(f" {text} — "), d.i("errors fell to baseline"), d.t(rates)]
+        kind = "attempt"
+    else:
+        runs = [d.b(f"MITIGATION ATTEMPT ({action})"), d.t(f" {text} — "), d.i("effect unknown"), d.t(rates)]
+        kind = "attempt"
+    return Row(utc(a.at), 30, runs, where, kind)
+
+
+def rows(incident: Incident, zone: ZoneInfo) -> list[Row]:
+    """Every line of the timeline table, in time order."""
+    files: list[str | None] = [e.file for e in incident.entries]
+    for m in incident.milestones.values():
+        if m is not None:
+            files.extend(e.file for e in m.evidence)
+    for a in incident.attempts:
+        files.extend(e.file for e in a.evidence)
+    if incident.signal is not None:
+        files.extend(e.file for e in incident.signal.evidence)
+    paths = short_paths(files)
+
+    out: list[Row] = []
+    present = {name for name, m in incident.milestones.items() if m is not None}
+    for name in [*MILESTONES, *(k for k in incident.milestones if k not in MILESTONES)]:
+        m = incident.milestones.get(name)
+        if m is not None:
+            out.append(_milestone_row(name, m, incident, paths, zone))
+    for a in incident.attempts:
+        out.append(_attempt_row(a, paths))
+    for e in incident.entries:
+        if e.milestone in present:
+            continue  # written from the milestone itself (which follows overrides)
+        if e.kind == "attempt" and incident.attempts:
+            continue  # written from the attempt, which knows whether it worked
+        text = d.one_line(e.text, CELL_LIMIT)
+        runs: d.Inlines = []
+        if e.failed:
+            runs.append(d.t("❌ "))
+        if e.milestone:
+            runs += [d.b(label(e.milestone)), d.t(" ")]
+        runs.append(d.t(text))
+        if e.failed:
+            runs += [d.t(" — "), d.i("did not stop errors")]
+        out.append(Row(utc(e.at), 40, runs, _where(e.file, e.line, e.source, paths), "failed" if e.failed else "event"))
+
+    sig, det = incident.signal, incident.milestone("detected")
+    if sig is not None:
+        ev = sig.evidence[0] if sig.evidence else None
+        runs = [d.t("📈 first machine signal: "), d.code(d.one_line(sig.template, 100)), d.t(f" burst in {sig.source}")]
+        if det is not None and utc(sig.at) < utc(det.at):
+            runs += [d.t(" — "), d.i(f"errors were in the logs {duration((utc(det.at) - utc(sig.at)).total_seconds())} before anyone noticed")]
+        out.append(Row(utc(sig.at), 9, runs, _where(ev.file, ev.line, ev.source, paths) if ev else sig.source, "signal"))
+
+    for start, end in incident.silent_periods:
+        mins = duration((utc(end) - utc(start)).total_seconds())
+        span = f" ({to_local(start, zone):%H:%M}–{to_local(end, zone):%H:%M})"
+        out.append(Row(utc(start), 99, [d.t("⏱ "), d.i(f"gap: {mins} without recorded action"), d.t(span)], "", "gap", blank_time=True))
+    out.sort(key=lambda r: (r.at, r.rank))
+    return out
+
+
+def _tplus(at: dt.datetime, origin: dt.datetime | None, zone: ZoneInfo) -> str:
+    """Minutes from impact start, counted on the displayed clock so the column agrees with the times."""
+    if origin is None:
+        return ""
+    a = to_local(at, zone).replace(second=0, microsecond=0)
+    o = to_local(origin, zone).replace(second=0, microsecond=0)
+    s = (a - o).total_seconds()
+    if s == 0:
+        return "0m"
+    return ("+" if s > 0 else "−") + duration(s)
+
+
+def key_intervals(incident: Incident) -> str:
+    """'detect 8m · escalate 5m · …' from the incident's gaps."""
+    gaps = incident.gaps
+    parts = [f"{short} {duration(gaps.get(key))}" for short, key in KEY_INTERVALS if key in GAPS]
+    span = impact_span(incident)
+    if span is not None:
+        parts.append(f"impact {duration((utc(span[1]) - utc(span[0])).total_seconds())}")
+    return " · ".join(parts)
+
+
+def timeline_blocks(incident: Incident, tz: str | None = None, *, level: int = 2) -> list[d.Block]:
+    """The "Timeline of Events" section as blocks."""
+    zone, name = resolve_tz(incident, tz)
+    from timeline.report._common import zone_caption
+
+    rs = rows(incident, zone)
+    origin = incident.at("impact_start")
+    times = [r.at for r in rs] or [incident.window[0]]
+    dates = sorted({to_local(x, zone).date() for x in times})
+    multi_day = len(dates) > 1
+    when = dates[0].isoformat() if not multi_day else f"{dates[0].isoformat()} to {dates[-1].isoformat()}"
+    caption = zone_caption(zone, name, times)
+    zone_short = to_local(times[0], zone).tzname() or name
+    zone_col = "UTC" if name == "UTC" else (zone_short if zone_short and not zone_short.startswith(("+", "-")) else name)
+    blocks: list[d.Block] = [
+        d.Heading(level, "Timeline of Events"),
+        d.Para([d.t(f"All times {caption}. {when}. T+ counts from impact start.")]),
+        d.Para([d.b("Key intervals:"), d.t(" " + key_intervals(incident))]),
+    ]
+    table_rows: list[list[d.Inlines]] = []
+    classes: list[str] = []
+    fmt = "%m-%d %H:%M" if multi_day else "%H:%M"
+    for r in rs:
+        time_cell = "" if r.blank_time else to_local(r.at, zone).strftime(fmt)
+        tplus = "" if r.blank_time else _tplus(r.at, origin, zone)
+        table_rows.append([[d.t(time_cell)], [d.t(tplus)], r.runs, [d.code(r.where)] if r.where else []])
+        classes.append(r.kind)
+    blocks.append(d.Table([f"Time ({zone_col})", "T+", "Event", "Source"], table_rows, classes))
+
+    sig, det = incident.signal, incident.milestone("detected")
+    if sig is not None and det is not None and utc(sig.at) < utc(det.at):
+        lead = duration((utc(det.at) - utc(sig.at)).total_seconds())
+        who = f" (by {det.by})" if det.by else ""
+        blocks.append(
+            d.Quote(
+                [
+                    d.t("⚠️ "),
+                    d.b("Detection came after the machine signal:"),
+                    d.t(f" errors were in the logs {lead} before anyone noticed{who}. The first burst was "),
+                    d.code(d.one_line(sig.template, 120)),
+                    d.t(f" in {sig.source} at {to_local(sig.at, zone):%H:%M}; an alert on it would have fired then."),
+                ]
+            )
+        )
+    for start, end in incident.silent_periods:
+        mins = duration((utc(end) - utc(start)).total_seconds())
+        blocks.append(
+            d.Quote([d.t("⏱ "), d.b(f"{mins} without recorded action"),
+                     d.t(f" from {to_local(start, zone):%H:%M} to {to_local(end, zone):%H:%M} during impact. What was happening then?")])
+        )
+    missing = [n for n in MILESTONES if incident.milestones.get(n) is None]
+    if missing:
+        items = [d.Item([d.b(n), d.t(": " + d.one_line(incident.missing.get(n, "no evidence found"), 200))]) for n in missing]
+        blocks.append(d.Para([d.i("Not found in the evidence (add them by hand with incident.set(...) if they happened):")]))
+        blocks.append(d.Bullets(items))
+    return blocks
+
+
+def to_markdown(incident: Incident, tz: str | None = None) -> str:
+    """The postmortem "Timeline of Events" section as Markdown.
+
+    Parameters
+    ----------
+    incident
+        A reconstructed :class:`~timeline.reconstruct._model.Incident`.
+    tz
+        IANA zone for the times shown; default the incident's zone.
+
+    Returns
+    -------
+    str
+        A level-2 heading, the zone and date line, the key intervals, the
+        table ``Time | T+ | Event | Source`` (milestones in bold, failed
+        attempts marked ❌, silent periods as ⏱ rows) and callouts.
+
+    Examples
+    --------
+    >>> print(incident.to_markdown())  # doctest: +SKIP
+    ## Timeline of Events
+    All times America/Los_Angeles (PDT, UTC-07:00). 2024-08-12. T+ counts from impact start.
+    """
+    return d.to_markdown(timeline_blocks(incident, tz))
+
+
+# ------------------------------------------------------------------ postmortem
+
+
+def _impact_numbers(incident: Incident) -> dict[str, Any]:
+    """Failed requests, tickets, affected services and endpoints, counted from the event table."""
+    out: dict[str, Any] = {}
+    ev = incident.events
+    span = impact_span(incident)
+    if ev is None or span is None:
+        return out
+    ev = getattr(ev, "df", ev)
+    if not isinstance(ev, pl.DataFrame):
+        ev = pl.from_pandas(ev)
+    if ev.is_empty():
+        return out
+    start, end = utc(span[0]), utc(span[1])
+    cols = ev.columns
+    in_impact = ev.lazy().filter((pl.col("ts") >= start) & (pl.col("ts") <= end))
+    errors = in_impact.filter(
+        pl.col("level").cast(pl.String).is_in(["error", "critical"]) & pl.col("kind").cast(pl.String).is_in(_MACHINE_KINDS)
+    )
+    by_source = errors.group_by("source").agg(n=pl.len()).sort("n", descending=True).collect()
+    out["errors_by_source"] = list(by_source.iter_rows())
+    app = errors.filter(pl.col("kind").cast(pl.String) == "log")
+    endpoint = pl.col("message").str.extract(r"\b(?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)\s+(/[^\s?\"'#]*)", 1)
+    if "attrs" in cols:
+        for key in ("path", "endpoint", "url", "route"):
+            endpoint = endpoint.fill_null(pl.col("attrs").str.json_path_match(f"$.{key}"))
+    endpoint = endpoint.str.replace_all(r"/[0-9a-fA-F-]{8,}|/\d+", "/{id}")
+    eps = (
+        app.with_columns(endpoint=endpoint)
+        .filter(pl.col("endpoint").is_not_null())
+        .group_by("endpoint")
+        .agg(n=pl.len())
+        .sort(["n", "endpoint"], descending=[True, False])
+        .collect()
+    )
+    out["failed_requests"] = int(eps["n"].sum()) if eps.height else None
+    out["error_events"] = int(by_source["n"].sum()) if by_source.height else 0
+    out["endpoints"] = list(eps.iter_rows())
+    svc = pl.coalesce(pl.col("service"), pl.col("source")) if "service" in cols else pl.col("source")
+    out["services"] = errors.select(svc.alias("s")).unique().sort("s").collect()["s"].to_list()
+    w0, w1 = utc(incident.window[0]), utc(incident.window[1])
+    tickets = ev.lazy().filter((pl.col("kind").cast(pl.String) == "ticket") & (pl.col("ts") >= w0) & (pl.col("ts") <= w1))
+    refs = tickets.filter(pl.col("ref").is_not_null()).select(pl.col("ref").unique()).collect()["ref"].sort().to_list()
+    if refs:
+        out["tickets"] = refs
+    else:
+        created = tickets.filter(pl.col("action") == "created").select(pl.len()).collect().item()
+        out["tickets"] = created
+    return out
+
+
+def _evidence_items(evidence: Any, paths: dict[str, str], limit: int = 3) -> list[d.Inlines]:
+    return [[d.code(_where(e.file, e.line, e.source, paths)), d.t(" " + d.one_line(e.message, 140))] for e in list(evidence)[:limit]]
+
+
+def postmortem_sections(incident: Incident, tz: str | None = None) -> list[tuple[str, list[d.Block]]]:
+    """The postmortem draft as (section name, blocks), in the order of the seed postmortem."""
+    zone, name = resolve_tz(incident, tz)
+    files = [e.file for m in incident.milestones.values() if m for e in m.evidence]
+    files += [e.file for a in incident.attempts for e in a.evidence]
+    files += [e.file for e in incident.entries]
+    if incident.signal:
+        files += [e.file for e in incident.signal.evidence]
+    paths = short_paths(files)
+    gaps = incident.gaps
+    span = impact_span(incident)
+    ms = incident.milestones
+
+    def loc(ts: dt.datetime) -> str:
+        x = to_local(ts, zone)
+        return x.strftime("%I:%M %p").lstrip("0") + f" {x.tzname() or name}"
+
+    sections: list[tuple[str, list[d.Block]]] = []
+    sections.append(("title", [d.Heading(1, f"Postmortem: {d.one_line(incident.title, 200)}")]))
+
+    # Summary
+    summary: list[d.Block] = [d.Heading(2, "Incident Summary")]
+    sev = incident.extra.get("severity")
+    svc = incident.extra.get("service")
+    first = to_local(span[0] if span else incident.window[0], zone)
+    day = first.strftime("%A, %B %d, %Y").replace(" 0", " ")
+    if span:
+        text = (f"On {day}, {'the ' + str(svc) + ' service' if svc else 'our service'} was impaired from {loc(span[0])} "
+                f"to {loc(span[1])} ({duration((utc(span[1]) - utc(span[0])).total_seconds())} of user impact)")
+        res = ms.get("resolved")
+        text += f"; it was declared resolved at {loc(res.at)}." if res else "."
+    else:
+        text = f"On {day}, an incident was recorded between {loc(incident.window[0])} and {loc(incident.window[1])}; the start of user impact was not found in the evidence."
+    summary.append(d.Para([d.t(text)]))
+    facts: list[d.Item] = []
+    if span:
+        facts.append(d.Item([d.b("Start:"), d.t(f" {to_local(span[0], zone):%Y-%m-%d %H:%M:%S %Z} (impact starts)")]))
+        end_name = "mitigated" if ms.get("mitigated") else ("resolved" if ms.get("resolved") else "end of the evidence window")
+        facts.append(d.Item([d.b("End:"), d.t(f" {to_local(span[1], zone):%Y-%m-%d %H:%M:%S %Z} ({end_name})")]))
+        facts.append(d.Item([d.b("Duration:"), d.t(f" {duration((utc(span[1]) - utc(span[0])).total_seconds())}")]))
+    if sev:
+        facts.append(d.Item([d.b("Severity:"), d.t(f" {sev}")]))
+    det = ms.get("detected")
+    if det:
+        facts.append(d.Item([d.b("Detected by:"), d.t(f" {det.by or 'unknown'} at {loc(det.at)}, {duration(gaps['time_to_detect'])} after impact began")]))
+    trig = ms.get("trigger")
+    if trig:
+        ev = trig.evidence[0] if trig.evidence else None
+        facts.append(d.Item([d.b("Trigger:"), d.t(" " + d.one_line(ev.message if ev else trig.rule, 140) + f" at {loc(trig.at)}")]))
+    summary.append(d.Bullets(facts))
+    summary.append(d.Para([d.i("Draft generated from the evidence by timeline; every statement cites the file and line it came from. Edit freely.")]))
+    sections.append(("summary", summary))
+
+    # Impact
+    impact: list[d.Block] = [d.Heading(2, "Impact")]
+    nums = _impact_numbers(incident)
+    items: list[d.Item] = []
+    if nums:
+        fr = nums.get("failed_requests")
+        if fr is not None:
+            items.append(d.Item([d.b("Failed requests:"), d.t(f" {fr:,} error responses logged during impact")]))
+        if nums.get("errors_by_source"):
+            kids = [[d.t(f"{src}: {n:,}")] for src, n in nums["errors_by_source"]]
+            items.append(d.Item([d.b("Error events:"), d.t(f" {nums['error_events']:,} in the logs during impact")], kids))
+        tk = nums.get("tickets")
+        if isinstance(tk, list):
+            items.append(d.Item([d.b("Customer tickets:"), d.t(f" {len(tk)}" + (f" ({', '.join(tk[:10])}{', …' if len(tk) > 10 else ''})" if tk else ""))]))
+        elif tk is not None:
+            items.append(d.Item([d.b("Customer tickets:"), d.t(f" {tk}")]))
+        if nums.get("services"):
+            items.append(d.Item([d.b("Affected services:"), d.t(" " + ", ".join(str(s) for s in nums["services"][:20]))]))
+        if nums.get("endpoints"):
+            kids = [[d.code(ep), d.t(f": {n:,} failed")] for ep, n in nums["endpoints"][:10]]
+            items.append(d.Item([d.b("Affected endpoints:"), d.t(f" {len(nums['endpoints'])}")], kids))
+    else:
+        items.append(d.Item([d.i("No event table attached: impact numbers could not be counted.")]))
+    items.append(d.Item([d.b("Users:"), d.t(" "), d.i("TODO: who was affected and how")]))
+    items.append(d.Item([d.b("Business:"), d.t(" "), d.i("TODO: revenue, SLAs, customer trust")]))
+    impact.append(d.Bullets(items))
+    sections.append(("impact", impact))
+
+    sections.append(("timeline", timeline_blocks(incident, tz)))
+
+    # Detection
+    detection: list[d.Block] = [d.Heading(2, "Detection")]
+    ditems: list[d.Item] = []
+    if det:
+        ditems.append(d.Item([d.b("Detected"), d.t(f" by {det.by or 'unknown'} at {loc(det.at)} ({det.confidence} confidence, rule: {d.one_line(det.rule, 100)})")],
+                             _evidence_items(det.evidence, paths)))
+        ditems.append(d.Item([d.b("Time to detect:"), d.t(f" {duration(gaps['time_to_detect'])}")]))
+    else:
+        ditems.append(d.Item([d.b("Detection"), d.t(" was not found in the evidence: " + d.one_line(incident.missing.get("detected", "no alert, ticket or report"), 200))]))
+    sig = incident.signal
+    if sig:
+        lead = f", {duration(sig.lead_time_s)} before detection" if sig.lead_time_s else ""
+        ditems.append(d.Item([d.b("Earliest machine signal:"), d.t(" "), d.code(d.one_line(sig.template, 140)), d.t(f" burst in {sig.source} at {loc(sig.at)}{lead}")],
+                             _evidence_items(sig.evidence, paths)))
+    if det and det.by in ("customer", "staff"):
+        ditems.append(d.Item([d.t("No alert fired before a person noticed: "), d.i("which alert would have caught this, and how could time to detect be halved?")]))
+    detection.append(d.Bullets(ditems))
+    sections.append(("detection", detection))
+
+    # Root cause
+    root: list[d.Block] = [d.Heading(2, "Root Cause"), d.Para([d.i("Candidates from the evidence; confirm one and explain why it happened.")])]
+    ritems: list[d.Item] = []
+    if trig:
+        ritems.append(d.Item([d.b("The trigger:"), d.t(f" {d.one_line(trig.evidence[0].message if trig.evidence else trig.rule, 140)} ({trig.confidence} confidence; {d.one_line(trig.rule, 80)})")],
+                             _evidence_items(trig.evidence, paths)))
+    ident = ms.get("identified")
+    if ident:
+        ritems.append(d.Item([d.b("Named by the responders"), d.t(f" at {loc(ident.at)}: {d.one_line(ident.evidence[0].message if ident.evidence else ident.rule, 140)}")],
+                             _evidence_items(ident.evidence, paths)))
+    if sig:
+        ritems.append(d.Item([d.b("The first failing component:"), d.t(f" {sig.source}, "), d.code(d.one_line(sig.template, 120))]))
+    tpl = incident.templates
+    if tpl is not None:
+        tpl = tpl if isinstance(tpl, pl.DataFrame) else pl.from_pandas(tpl)
+        if {"template", "new", "bursting"} <= set(tpl.columns) and tpl.height:
+            newb = tpl.filter(pl.col("new") & pl.col("bursting"))
+            if "count" in tpl.columns:
+                newb = newb.sort("count", descending=True)
+            if sig is not None:
+                newb = newb.filter(pl.col("template") != sig.template)
+            if newb.height:
+                kids = [[d.code(d.one_line(r["template"], 120)), d.t(f" ({r.get('count', '?'):,} lines)" if isinstance(r.get("count"), int) else "")]
+                        for r in newb.head(5).iter_rows(named=True)]
+                ritems.append(d.Item([d.b("New message templates that burst during the incident:")], kids))
+    if not ritems:
+        ritems.append(d.Item([d.i("No candidate found in the evidence: TODO")]))
+    root.append(d.Bullets(ritems))
+    sections.append(("root_cause", root))
+
+    # Resolution
+    resolution: list[d.Block] = [d.Heading(2, "Resolution")]
+    aitems: list[d.Item] = []
+    for a in incident.attempts:
+        mark = "✅ " if a.effective else ("❌ " if a.effective is False else "")
+        verdict = "stopped the errors" if a.effective else ("did not stop the errors" if a.effective is False else "effect unknown")
+        aitems.append(d.Item([d.t(mark), d.b(a.action.replace("_", " ").capitalize()), d.t(f" at {loc(a.at)}: {d.one_line(a.text, 140)} — {verdict}")],
+                             _evidence_items(a.evidence, paths, 2)))
+    if not aitems:
+        aitems.append(d.Item([d.i("No mitigation attempt was found in the evidence.")]))
+    mit = ms.get("mitigated")
+    if mit:
+        aitems.append(d.Item([d.b("Mitigated"), d.t(f" at {loc(mit.at)} ({mit.confidence} confidence: {d.one_line(mit.rule, 100)})")]))
+    res = ms.get("resolved")
+    if res:
+        aitems.append(d.Item([d.b("Resolved"), d.t(f" at {loc(res.at)}: {d.one_line(res.evidence[0].message if res.evidence else res.rule, 140)}")]))
+    aitems.append(d.Item([d.b("Long-Term Solution:"), d.t(" "), d.i("TODO")]))
+    resolution.append(d.Bullets(aitems))
+    sections.append(("resolution", resolution))
+
+    # Lessons learned
+    lessons: list[d.Block] = [d.Heading(2, "Lessons Learned")]
+    litems: list[d.Item] = [
+        d.Item([d.b("What went well:"), d.t(" "), d.i("TODO")]),
+        d.Item([d.b("What went wrong:"), d.t(" "), d.i("TODO")]),
+        d.Item([d.b("Where we got lucky:"), d.t(" "), d.i("TODO")]),
+    ]
+    if sig and det and sig.lead_time_s:
+        litems.append(d.Item([d.t(f"Errors were in the logs {duration(sig.lead_time_s)} before {det.by or 'anyone'} noticed.")]))
+    for start, end in incident.silent_periods:
+        litems.append(d.Item([d.t(f"{duration((utc(end) - utc(start)).total_seconds())} passed without recorded action ({to_local(start, zone):%H:%M}–{to_local(end, zone):%H:%M}): were there delays or barriers?")]))
+    failed = [a for a in incident.attempts if a.effective is False]
+    if failed:
+        litems.append(d.Item([d.t(f"{len(failed)} mitigation attempt(s) did not stop the errors: " + ", ".join(a.action.replace('_', ' ') for a in failed) + ".")]))
+    lessons.append(d.Bullets(litems))
+    sections.append(("lessons", lessons))
+
+    # Action items
+    actions: list[d.Block] = [d.Heading(2, "Action Items")]
+    acts: list[d.Item] = []
+    if sig:
+        acts.append(d.Item([d.t("Alert on "), d.code(d.one_line(sig.template, 100)), d.t(f" in {sig.source}" + (f" (would have fired {duration(sig.lead_time_s)} before detection)" if sig.lead_time_s else "") + ". Owner: "), d.i("TODO")], checkbox=True))
+    if trig:
+        acts.append(d.Item([d.t("Review the change that triggered this and its validation before rollout. Owner: "), d.i("TODO")], checkbox=True))
+    acts.append(d.Item([d.i("TODO: further action items, each with an owner and a due date")], checkbox=True))
+    actions.append(d.Bullets(acts))
+    actions.append(d.Para([d.b("Postmortem Owner:"), d.t(" "), d.i("TODO")]))
+    actions.append(d.Para([d.b("Date:"), d.t(" "), d.i("TODO")]))
+    sections.append(("actions", actions))
+    return sections
+
+
+def postmortem(incident: Incident, tz: str | None = None) -> str:
+    """A full postmortem draft as Markdown, for a person to edit.
+
+    Sections follow the seed postmortem: Incident Summary (start, end,
+    duration), Impact (failed requests, tickets, affected services and
+    endpoints), Timeline of Events, Detection, Root Cause (candidates with their
+    evidence), Resolution, Lessons Learned, Action Items.
+
+    Parameters
+    ----------
+    incident
+        A reconstructed incident.
+    tz
+        IANA zone for the times shown; default the incident's zone.
+    """
+    blocks = [blk for _, bs in postmortem_sections(incident, tz) for blk in bs]
+    return d.to_markdown(blocks)
