@@ -9,17 +9,16 @@ parsed. The line numbers are the file's own, starting at 1.
 from __future__ import annotations
 
 import bz2
-import gzip
 import lzma
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
 _CHUNK = 1 << 20
 _MAGIC = {b"\x1f\x8b": "gzip", b"BZh": "bz2", b"\xfd7zXZ": "xz"}
-_OPENERS = {"gzip": gzip.open, "bz2": bz2.open, "xz": lzma.open}
 _DECOMPRESS_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, ValueError)
 
 
@@ -44,22 +43,47 @@ def compression_of(path: Path) -> str | None:
     return None
 
 
+def _decompressor(kind: str) -> Any:
+    if kind == "gzip":
+        return zlib.decompressobj(wbits=31)
+    if kind == "bz2":
+        return bz2.BZ2Decompressor()
+    return lzma.LZMADecompressor()
+
+
 def _decompress(path: Path, kind: str, warnings: list[str], max_bytes: int) -> bytes:
+    """Decompress a whole file, keeping every byte decoded before a damaged or missing end.
+
+    Streams the compressed bytes through a decompressor object (a file wrapper
+    drops the last chunk when the stream is cut) and follows concatenated
+    members, as gzip and bzip2 allow.
+    """
     parts: list[bytes] = []
     total = 0
+    dec = _decompressor(kind)
+    fed = False  # the current member has input that did not reach its end marker yet
     try:
-        with _OPENERS[kind](path, "rb") as fh:
-            while True:
-                chunk = fh.read(_CHUNK)
-                if not chunk:
-                    break
-                parts.append(chunk)
-                total += len(chunk)
+        with path.open("rb") as fh:
+            while chunk := fh.read(_CHUNK):
+                while chunk:
+                    out = dec.decompress(chunk)
+                    fed = True
+                    parts.append(out)
+                    total += len(out)
+                    chunk = b""
+                    if dec.eof:
+                        chunk = dec.unused_data
+                        dec, fed = _decompressor(kind), False
                 if total > max_bytes:
                     warnings.append(
                         f"decompressed size passed the limit of {max_bytes:,} bytes; the rest of the file was not read"
                     )
-                    break
+                    return b"".join(parts)
+        if fed:
+            warnings.append(
+                f"{kind} stream is damaged or truncated after {total:,} decompressed bytes (it ends before its end marker); "
+                "the lines before it were kept"
+            )
     except _DECOMPRESS_ERRORS as exc:
         warnings.append(
             f"{kind} stream is damaged or truncated after {total:,} decompressed bytes ({exc}); the lines before it were kept"
