@@ -222,17 +222,15 @@ def _one(
         inf._evidence(chain, 3),
     )
     start = first["ts"]
-    # Mitigation: the last signature error before a sustained quiet period.
+    # Mitigation: the last signature error before the rate settles near baseline for the sustain period.
     sig_after = core.filter(pl.col("ts") >= start).sort("ts")
-    times = sig_after["ts"].to_list()
-    last = times[-1]
-    for a, b in zip(times, times[1:], strict=False):
-        if b - a >= settings.sustain:
-            last = a
-            break
     data_end = df["ts"].max()
-    sustained = (data_end - last) >= settings.sustain  # type: ignore[operator]
-    impact_end = last
+    baseline_per_min = base / (bucket_s / 60) if bucket_s else 0.0
+    sig_base_n = core.filter(pl.col("ts") < start - settings.lookback).height
+    recovery, near = inf.recovery_point(core, start, data_end, min(baseline_per_min, sig_base_n), settings)  # type: ignore[arg-type]
+    sustained = recovery is not None
+    before_recovery = sig_after.filter(pl.col("ts") < recovery) if recovery is not None else sig_after
+    impact_end = before_recovery["ts"].max() if before_recovery.height else start
     end_search = impact_end + dt.timedelta(hours=6)
 
     trig = inf.trigger(df, start, chain, rules, bucket_s, settings)
@@ -250,9 +248,7 @@ def _one(
         if m is None:
             missing[name] = f"no event after detection matched the {name} rules (timeline/rules/human.toml)"
     raw = inf.classify_attempts(df, start, impact_end + settings.settle, rules, settings)
-    baseline_per_min = base / (bucket_s / 60) if bucket_s else 0.0
-    sig_base = core.filter(pl.col("ts") < start - settings.lookback).height
-    attempts = inf.judge_attempts(raw, core, min(baseline_per_min, sig_base), settings)
+    attempts = inf.judge_attempts(raw, core, recovery, near, settings)
     effective = next((a for a in attempts if a.effective), None)
     last_rows = sig_after.filter(pl.col("ts") == impact_end)
     if sustained:

@@ -261,6 +261,7 @@ def trigger(events: pl.DataFrame, start: dt.datetime, failing: pl.DataFrame, rul
     scored.sort(key=lambda s: (s[0], s[1], s[2]))
     best = scored[-1]
     hit, _, at, row, named = best
+    latest_hit = bool(max(scored, key=lambda s: s[2])[4])
     # Corroborating evidence: other candidates within 5 minutes that name the same component.
     near = [s[3] for s in scored if abs((s[2] - at).total_seconds()) <= 300 and s[3] is not row and (set(s[4]) & set(named) or not named)]
     evidence = (Evidence.from_row(row), *[Evidence.from_row(r) for r in sorted(near, key=lambda r: r["ts"])[:4]])
@@ -268,7 +269,8 @@ def trigger(events: pl.DataFrame, start: dt.datetime, failing: pl.DataFrame, rul
     if hit:
         rule = f"the change within {_minutes(settings.lookback)} before impact that names the failing component ({', '.join(named[:3])})"
         if latest is not row:
-            rule += f"; preferred over the later change at {latest['ts']:%H:%M:%S} UTC ({(latest['message'] or '')[:60]!r}), which names nothing that failed"
+            why = "a less direct record" if latest_hit else "which names nothing that failed"
+            rule += f"; preferred over the later {latest['kind']} event at {latest['ts']:%H:%M:%S} UTC ({(latest['message'] or '')[:60]!r}), {why}"
         confidence = "high" if str(row["kind"]) in ("change", "db") else "medium"
     else:
         rule = f"the last change within {_minutes(settings.lookback)} before impact (none names the failing component)"
@@ -344,7 +346,35 @@ def classify_attempts(events: pl.DataFrame, start: dt.datetime, end: dt.datetime
                 break
         else:
             merged.append({"at": row["ts"], "last": row["ts"], "action": act, "rows": [row]})
+    strength = {"change": 0, "db": 1, "alert": 2, "ticket": 3, "chat": 4, "note": 4}
+    for m in merged:
+        best = min(m["rows"], key=lambda r: (strength.get(str(r["kind"]), 5), r["ts"]))
+        m["at"] = best["ts"]
+        m["rows"] = [best, *[r for r in m["rows"] if r is not best]]
     return merged
+
+
+def recovery_point(core: pl.DataFrame, start: dt.datetime, data_end: dt.datetime, baseline_per_min: float, settings: Settings) -> tuple[dt.datetime | None, float]:
+    """The first minute after which the signature error rate stays near baseline for the sustain period.
+
+    Returns (that minute, the near-baseline threshold per minute); None when it never settles.
+    """
+    per_min = core.filter(pl.col("ts") >= start).group_by(pl.col("ts").dt.truncate("1m").alias("m")).agg(pl.len().alias("n"))
+    grid = pl.DataFrame({"m": pl.datetime_range(start.replace(second=0, microsecond=0), data_end, "1m", eager=True, time_zone="UTC")})
+    counts = grid.join(per_min, on="m", how="left").with_columns(pl.col("n").fill_null(0)).sort("m")
+    peak = float(counts["n"].max() or 0)
+    near = max(2 * baseline_per_min, 0.05 * peak, 0.5)
+    need = int(settings.sustain.total_seconds() // 60)
+    ok = (counts["n"] <= near).to_list()
+    mins = counts["m"].to_list()
+    run = 0
+    for i in range(len(ok) - 1, -1, -1):
+        run = run + 1 if ok[i] else 0
+        ok[i] = run  # length of the quiet run starting here
+    for i, length in enumerate(ok):
+        if length >= need or (length > 0 and i + length == len(ok) and length >= 3):
+            return mins[i], near
+    return None, near
 
 
 def _rate(sig: pl.DataFrame, lo: dt.datetime, hi: dt.datetime) -> float:
@@ -353,22 +383,22 @@ def _rate(sig: pl.DataFrame, lo: dt.datetime, hi: dt.datetime) -> float:
     return n / minutes
 
 
-def judge_attempts(raw: list[dict[str, Any]], sig: pl.DataFrame, baseline_per_min: float, settings: Settings) -> list[Attempt]:
-    """Mark each attempt effective if the signature errors fell to near baseline after it."""
+def judge_attempts(raw: list[dict[str, Any]], sig: pl.DataFrame, recovery: dt.datetime | None, near: float, settings: Settings) -> list[Attempt]:
+    """Mark an attempt effective when sustained recovery began within its effect window, before any later attempt."""
     out: list[Attempt] = []
     for i, a in enumerate(raw):
         t = a["at"]
         lo = t + settings.settle
         hi = lo + settings.effect_window
-        if i + 1 < len(raw):
-            hi = min(hi, max(raw[i + 1]["at"] + settings.settle, lo + dt.timedelta(minutes=1)))
+        nxt = raw[i + 1]["at"] if i + 1 < len(raw) else None
         before = _rate(sig, t - settings.effect_window, t)
         after = _rate(sig, lo, hi)
-        near = max(2 * baseline_per_min, 0.05 * before, 0.2)
-        effective = after <= near
+        effective = recovery is not None and t <= recovery + settings.settle and recovery <= hi and (nxt is None or recovery < nxt)
+        when = f"sustained recovery began at {recovery:%H:%M} UTC" if recovery else "the errors never settled"
         rule = (
             f"signature errors {before:.1f}/min in the {_minutes(settings.effect_window)} before, {after:.1f}/min from "
-            f"{_minutes(settings.settle)} after for {_minutes(hi - lo)}; near baseline means at most {near:.1f}/min"
+            f"{_minutes(settings.settle)} after for {_minutes(hi - lo)}; {when} (near baseline: at most {near:.1f}/min "
+            f"for {_minutes(settings.sustain)}), {'within' if effective else 'not within'} this attempt's window"
         )
         first = a["rows"][0]
         text = (first.get("message") or "").split("\n")[0][:200]
