@@ -126,8 +126,8 @@ def rows(incident: Incident, zone: ZoneInfo) -> list[Row]:
         runs: d.Inlines = []
         if e.failed:
             runs.append(d.t("❌ "))
-        if e.milestone:
-            runs += [d.b(label(e.milestone)), d.t(" ")]
+        if e.milestone and e.milestone not in MILESTONES:
+            runs += [d.b(label(e.milestone)), d.t(" ")]  # a label of the user's; the incident's own are written above
         runs.append(d.t(text))
         if e.failed:
             runs += [d.t(" — "), d.i("did not stop errors")]
