@@ -33,15 +33,18 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
 import shlex
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -58,7 +61,7 @@ TARGET_VS_LNAV = {"python_logging": 2.0, "postgres_stderr": 2.0, "jsonl": 6.0}
 TARGET_RSS_X = 2.5
 
 DEFAULT_FORMATS = {"python_logging": "python_logging", "postgres_stderr": "postgres_stderr",
-                   "jsonl": "jsonl"}
+                   "jsonl": "ecs_json"}
 DEFAULT_TIMELINE_CMD = ("{timeline} read {file} --format {format} --tz {tz} "
                         "--events {events} --quiet")
 
@@ -77,6 +80,7 @@ LNAV_QUERIES = {
 }
 
 TOOLS = ("timeline", "lnav", "baseline", "cat")
+TIMED_OUT = -999
 GNU_TIME = "/usr/bin/time" if Path("/usr/bin/time").exists() else None
 
 
@@ -113,7 +117,7 @@ class Result:
 
 
 def run_process(argv: list[str], env: dict[str, str] | None = None,
-                stdout_to_devnull: bool = False) -> Run:
+                stdout_to_devnull: bool = False, timeout: float | None = None) -> Run:
     """Run one child process to completion, measuring wall time and peak RSS.
 
     Linux carries a process's peak RSS across ``execve``, so a child forked
@@ -130,6 +134,9 @@ def run_process(argv: list[str], env: dict[str, str] | None = None,
         Environment for the child.
     stdout_to_devnull : bool
         Send stdout to ``/dev/null`` (for ``cat``) instead of a temp file.
+    timeout : float, optional
+        Kill the command (its whole process group) after this many seconds;
+        the run then has return code ``TIMED_OUT``.
 
     Returns
     -------
@@ -141,10 +148,22 @@ def run_process(argv: list[str], env: dict[str, str] | None = None,
         stdout = subprocess.DEVNULL if stdout_to_devnull else out
         full = [GNU_TIME, "-f", "%M", "-o", tfile.name, *argv] if GNU_TIME else argv
         t0 = time.perf_counter()
-        proc = subprocess.Popen(full, stdout=stdout, stderr=err, stdin=subprocess.DEVNULL, env=env)
+        proc = subprocess.Popen(full, stdout=stdout, stderr=err, stdin=subprocess.DEVNULL, env=env,
+                                start_new_session=True)
+        timer = None
+        timed_out = []
+        if timeout:
+            def _kill() -> None:
+                timed_out.append(True)
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+            timer = threading.Timer(timeout, _kill)
+            timer.start()
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        if timer is not None:
+            timer.cancel()
+        proc.returncode = TIMED_OUT if timed_out else os.waitstatus_to_exitcode(status)
         rss = usage.ru_maxrss * 1024
         if GNU_TIME:
             lines = [ln for ln in tfile.read().splitlines() if ln.strip()]
@@ -260,11 +279,14 @@ def bench_family(family: str, stats: dict, data: Path, args: argparse.Namespace,
     runs: dict[str, list[Run]] = {t: [] for t in cmds}
     for i in range(args.runs):
         for tool, (argv, env, devnull) in cmds.items():
+            if any(r.returncode == TIMED_OUT for r in runs[tool]):
+                continue  # one timeout is enough: do not spend it again
             if tool == "timeline" and events.exists():
                 events.unlink()
-            r = run_process(argv, env=env, stdout_to_devnull=devnull)
+            r = run_process(argv, env=env, stdout_to_devnull=devnull, timeout=args.timeout)
             runs[tool].append(r)
-            flag = "" if r.returncode == 0 else f"  rc={r.returncode}"
+            flag = ("" if r.returncode == 0 else
+                    f"  TIMED OUT after {args.timeout:.0f} s" if r.returncode == TIMED_OUT else f"  rc={r.returncode}")
             print(f"  {family:16} {tool:9} run {i + 1}/{args.runs}: {r.seconds:7.2f} s "
                   f"{r.max_rss_bytes / 2**20:8.0f} MB{flag}", file=sys.stderr)
             if r.returncode != 0:
@@ -275,6 +297,14 @@ def bench_family(family: str, stats: dict, data: Path, args: argparse.Namespace,
         res = Result(family, tool, str(path), int(stats["lines"]), int(stats["bytes"]),
                      command=shlex.join(argv))
         ok = [r for r in rs if r.returncode == 0]
+        if not ok and rs and rs[-1].returncode == TIMED_OUT:
+            res.seconds = rs[-1].seconds
+            res.runs_s = [round(rs[-1].seconds, 4)]
+            res.lines_per_s = res.lines / res.seconds
+            res.mb_per_s = res.bytes / 1e6 / res.seconds
+            res.check = f"TIMED OUT after {args.timeout:.0f} s: seconds and speeds are bounds"
+            results.append(res)
+            continue
         if not ok:
             res.check = f"failed (rc={rs[-1].returncode}): {rs[-1].stderr.strip()[-300:]}"
             results.append(res)
@@ -322,6 +352,8 @@ def print_table(results: list[Result], rat: dict[str, dict[str, float]]) -> None
         print(f"{r.family:16} {r.tool:9} {r.seconds:8.2f} {r.lines_per_s:11,.0f} {r.mb_per_s:8.1f} "
               f"{r.max_rss_mb:11.0f} {r.rss_x_input:8.2f}x  {r.check}")
     print()
+    print("speed ratios: timeline's speed over the other tool's (its seconds / timeline's); "
+          "'<' marks a timeline run killed at --timeout")
     print(f"{'family':16} {'input MB':>8} {'tl/lnav':>8} {'target':>7} {'tl/baseline':>11} "
           f"{'tl/cat':>7} {'tl RSS/input':>12} {'target':>7}")
     for fam, rr in rat.items():
@@ -330,6 +362,8 @@ def print_table(results: list[Result], rat: dict[str, dict[str, float]]) -> None
         tgt = TARGET_VS_LNAV.get(fam, float("nan"))
         mark = "" if vs_lnav != vs_lnav else (" ok" if vs_lnav >= tgt else " LOW")
         rss_mark = " ok" if tl.rss_x_input <= TARGET_RSS_X else " HIGH"
+        if tl.check.startswith("TIMED OUT"):
+            mark, rss_mark = " <", " ?"  # the run was killed: the ratios are upper bounds
         print(f"{fam:16} {tl.bytes / 1e6:8.1f} {vs_lnav:7.2f}x {tgt:5.1f}x{mark:4} "
               f"{rr.get('vs_baseline', float('nan')):10.2f}x {rr.get('vs_cat', float('nan')):6.3f}x "
               f"{tl.rss_x_input:11.2f}x {TARGET_RSS_X:5.1f}x{rss_mark}")
@@ -376,6 +410,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="timeline format name per family (default: "
                          + ", ".join(f"{k}={v}" for k, v in DEFAULT_FORMATS.items()) + ")")
     ap.add_argument("--lnav", default=shutil.which("lnav") or "lnav")
+    ap.add_argument("--timeout", type=float, default=600.0,
+                    help="kill a run after this many seconds and report a bound (default 600)")
     ap.add_argument("--json", type=Path, default=None, help="write all results here")
     ap.add_argument("--keep-events", action="store_true", help="keep timeline's parquet output")
     args = ap.parse_args(argv)
@@ -394,6 +430,10 @@ def main(argv: list[str] | None = None) -> int:
     lnav_version = (subprocess.run([args.lnav, "-V"], capture_output=True, text=True, check=False).stdout.strip()
                     if lnav_env_ else None)
 
+    load_before = os.getloadavg()
+    if load_before[0] > 0.5 * (os.cpu_count() or 1):
+        print(f"warning: load average {load_before[0]:.1f} on {os.cpu_count()} CPUs: other work will skew "
+              "the figures", file=sys.stderr)
     results: list[Result] = []
     for fam in args.families:
         if fam not in manifest["files"]:
@@ -401,13 +441,16 @@ def main(argv: list[str] | None = None) -> int:
             continue
         results += bench_family(fam, manifest["files"][fam], data, args, lnav_env_)
     rat = ratios(results)
+    load_after = os.getloadavg()
     print()
     print(f"{platform.node()}: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-          f"{lnav_version or 'no lnav'}, medians of {args.runs} whole-process runs, page cache warm")
+          f"{lnav_version or 'no lnav'}, medians of {args.runs} whole-process runs, page cache warm, "
+          f"load average {load_before[0]:.1f} before and {load_after[0]:.1f} after")
     print_table(results, rat)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         payload = {"cpus": os.cpu_count(), "python": platform.python_version(), "lnav": lnav_version,
+                   "load_before": load_before, "load_after": load_after,
                    "runs": args.runs, "tz": args.tz, "data": str(data), "seed": manifest["seed"],
                    "results": [asdict(r) for r in results], "ratios": rat,
                    "targets": {"vs_lnav": TARGET_VS_LNAV, "rss_x_input": TARGET_RSS_X}}
