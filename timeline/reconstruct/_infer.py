@@ -245,7 +245,7 @@ def trigger(events: pl.DataFrame, start: dt.datetime, failing: pl.DataFrame, rul
             announced.drop("_text"),
         ],
         how="vertical",
-    ).filter(~any_match(first_line(pl.col("message")), rollback_words)).unique(["file", "line"], keep="first").sort("ts")
+    ).filter(~any_match(first_line(pl.col("message")), rollback_words)).unique(["file", "line"], keep="first").sort("ts", "file", "line", nulls_last=True)
     if cands.height == 0:
         return None
     failing_text = " ".join(
@@ -286,9 +286,9 @@ def detection(events: pl.DataFrame, start: dt.datetime, end: dt.datetime, rules:
     kind = pl.col("kind").cast(pl.String)
     action = pl.col("action").fill_null("")
     symptom = any_match(pl.col("message").fill_null(""), rules["symptom"]["patterns"])
-    alerts = window.filter((kind == "alert") & action.is_in(["fired", "triggered", "trigger", "created", "opened"])).sort("ts")
-    tickets = human.filter((kind == "ticket") & action.is_in(["created", "opened"]) & symptom).sort("ts")
-    staff = human.filter(kind.is_in(["chat", "note"]) & symptom).sort("ts")
+    alerts = window.filter((kind == "alert") & action.is_in(["fired", "triggered", "trigger", "created", "opened"])).sort("ts", "file", "line", nulls_last=True)
+    tickets = human.filter((kind == "ticket") & action.is_in(["created", "opened"]) & symptom).sort("ts", "file", "line", nulls_last=True)
+    staff = human.filter(kind.is_in(["chat", "note"]) & symptom).sort("ts", "file", "line", nulls_last=True)
     found = []
     if alerts.height:
         found.append(("alert", alerts, "the first alert that fired during impact"))
@@ -335,7 +335,7 @@ def classify_attempts(events: pl.DataFrame, start: dt.datetime, end: dt.datetime
         .otherwise(pl.lit("restart")).alias("_act"),
         first_line(pl.col("message")).alias("_text"),
     )
-    rows = pl.concat([said, db.select(said.columns)], how="vertical").sort("ts")
+    rows = pl.concat([said, db.select(said.columns)], how="vertical").sort("ts", "file", "line", nulls_last=True)
     merged: list[dict[str, Any]] = []
     for row in rows.iter_rows(named=True):
         act = row["_act"]
@@ -455,14 +455,14 @@ def build_entries(inc: Incident, events: pl.DataFrame, sig: pl.DataFrame, rules:
             continue
         who = f"{row['actor']}: " if row.get("actor") else ""
         entries.append(Entry(row["ts"], f"{who}{row['_text'][:200]}", None, str(row["kind"]), row["source"], row["file"], row["line"]))
-    tickets = human.filter((kind == "ticket") & pl.col("action").fill_null("").is_in(["created", "opened"])).sort("ts")
+    tickets = human.filter((kind == "ticket") & pl.col("action").fill_null("").is_in(["created", "opened"])).sort("ts", "file", "line", nulls_last=True)
     if tickets.height > 1:
         first = tickets.row(0, named=True)
         rest = tickets.slice(1)
         entries.append(Entry(rest["ts"][0], f"{rest.height} more support tickets created until {rest['ts'][-1]:%H:%M} UTC", None, "ticket",
                              first["source"], first["file"], int(rest["line"][0]) if rest["line"][0] is not None else None))
     if sig.height:
-        firsts = sig.sort("ts").unique("template_id", keep="first", maintain_order=True)
+        firsts = sig.sort("ts", "file", "line", nulls_last=True).unique("template_id", keep="first", maintain_order=True)
         for row in firsts.iter_rows(named=True):
             if (row["file"], row["line"]) in seen:
                 continue
