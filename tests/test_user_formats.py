@@ -138,3 +138,20 @@ def test_python_brace_style_with_padding(tmp_path):
     events, _ = read_file(path, format=spec)
     assert events["level"].to_list() == ["error", "info"]
     assert events["message"].to_list() == ["exhausted", "recovered"]
+
+
+def test_format_names_python_and_log4j_patterns(tmp_path):
+    """read(format="python:...") and format="log4j:..." build the spec from the pattern."""
+    from timeline.sources import read
+
+    py = tmp_path / "py.log"
+    py.write_text("2024-08-12 14:16:04,512 ERROR    app.db: down\n")
+    java = tmp_path / "java.log"
+    java.write_text("2024-08-12 14:16:04,512 [main] WARN  com.example.Pool - slow\n")
+    table = read(
+        [py, java],
+        format={"*py.log": "python:%(asctime)s %(levelname)-8s %(name)s: %(message)s", "*java.log": "log4j:%d [%t] %-5p %c - %m%n"},
+        quiet=True,
+    )
+    assert sorted(table.df["level"].to_list()) == ["error", "warning"]
+    assert {a.format for a in table.account} == {"python_custom", "log4j_custom"}
