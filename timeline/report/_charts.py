@@ -88,19 +88,26 @@ def _esc_expr(col: str, limit: int = HOVER_CHARS) -> pl.Expr:
     return e
 
 
-def _base_layout(fig: go.Figure, title: str, tzname: str, height: int) -> None:
+def _base_layout(fig: go.Figure, title: str, tzname: str, incident_title: str, height: int) -> None:
+    sub = incident_title if len(incident_title) <= 90 else incident_title[:89] + "…"
     fig.update_layout(
-        title={"text": f"{html.escape(title)}<br><sup>times in {html.escape(tzname)}</sup>", "x": 0.01, "xanchor": "left",
+        title={"text": f"{html.escape(title)}<br><sup>{html.escape(sub)} · times in {html.escape(tzname)}</sup>", "x": 0.01, "xanchor": "left",
                "y": 1, "yanchor": "top", "yref": "container", "pad": {"t": 28}},
         height=height,
         template="plotly_white",
-        margin={"l": 10, "r": 10, "t": 130, "b": 70},
+        margin={"l": 10, "r": 10, "t": 150, "b": 70},
         legend={"orientation": "h", "yref": "container", "yanchor": "bottom", "y": 0.005, "x": 0, "font": {"size": 11}},
         hovermode="closest",
         hoverlabel={"align": "left"},
     )
     # Explicit axis type: legend-only traces (x=[None]) must not make plotly guess a linear axis.
     fig.update_xaxes(type="date", showgrid=True)
+
+
+def _x_range(incident: Incident, zone: ZoneInfo) -> list[dt.datetime]:
+    """The shown time range: the window and every mark, with a margin so edge labels fit."""
+    lo, hi = _x_range_utc(incident)
+    return [naive_local(lo, zone), naive_local(hi, zone)]
 
 
 def _marks(incident: Incident) -> list[tuple[dt.datetime, str, str]]:
@@ -126,10 +133,10 @@ def _add_marks(fig: go.Figure, incident: Incident, zone: ZoneInfo, *, rows: int 
     marks = _marks(incident)
     if not marks:
         return
-    times = [utc(incident.window[0]), utc(incident.window[1])] + [m[0] for m in marks]
-    span_s = max(1.0, (max(times) - min(times)).total_seconds())
-    last_at: list[float] = []  # x of the last label per stagger level (seconds from start)
-    t0 = min(times)
+    lo, hi = (utc(x) for x in _x_range_utc(incident))
+    span_s = max(1.0, (hi - lo).total_seconds())
+    s_per_px = span_s / 1000.0  # a plot about 1000 px wide
+    ends: list[float] = []  # per stagger level: where the last label ends (seconds from lo)
     for at, text, dash in marks:
         x = naive_local(at, zone)
         for r in range(1, rows + 1):
@@ -137,18 +144,25 @@ def _add_marks(fig: go.Figure, incident: Incident, zone: ZoneInfo, *, rows: int 
                 type="line", x0=x, x1=x, y0=0, y1=1, xref="x" if r == 1 else f"x{r}", yref="y domain" if r == 1 else f"y{r} domain",
                 line={"color": MILESTONE_COLOR, "width": 1.2 if dash == "solid" else 1, "dash": dash}, layer="above",
             )
-        # Stagger labels so that close milestones do not overlap: pick the first level whose last label is far enough.
-        pos = (at - t0).total_seconds()
-        min_gap = span_s * 0.09
-        level = next((k for k, last in enumerate(last_at) if pos - last > min_gap), len(last_at))
-        if level == len(last_at):
-            last_at.append(pos)
+        # Stagger labels so that close ones do not overlap: the first level whose last label ended before this one starts.
+        pos = (at - lo).total_seconds()
+        width = (len(text) * 6.6 + 10) * s_per_px
+        level = next((k for k, end in enumerate(ends) if end < pos), len(ends))
+        if level == len(ends):
+            ends.append(pos + width)
         else:
-            last_at[level] = pos
+            ends[level] = pos + width
         fig.add_annotation(
-            x=x, y=1.0, xref="x", yref="paper", yshift=4 + 15 * (level % 5), text=html.escape(text), showarrow=False,
+            x=x, y=1.0, xref="x", yref="paper", yshift=4 + 15 * min(level, 5), text=html.escape(text), showarrow=False,
             xanchor="left", yanchor="bottom", font={"size": 11, "color": MILESTONE_COLOR}, bgcolor="rgba(255,255,255,0.85)",
         )
+
+
+def _x_range_utc(incident: Incident) -> tuple[dt.datetime, dt.datetime]:
+    times = [utc(incident.window[0]), utc(incident.window[1])] + [m[0] for m in _marks(incident)]
+    lo, hi = min(times), max(times)
+    pad = max(dt.timedelta(minutes=1), (hi - lo) * 0.06)
+    return lo - pad, hi + pad
 
 
 def _add_spans(fig: go.Figure, incident: Incident, zone: ZoneInfo, *, legend: bool = True) -> None:
@@ -311,10 +325,10 @@ def swimlane(incident: Incident, tz: str | None = None, max_points: int = 20_000
         fig.add_annotation(text="no events to draw", showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
     _add_spans(fig, incident, zone)
     _add_marks(fig, incident, zone)
-    _base_layout(fig, f"{incident.title}: events by source", name, height=max(380, 200 + 46 * len(lanes)))
+    _base_layout(fig, "Events by source", name, incident.title, height=max(380, 200 + 46 * len(lanes)))
     fig.update_yaxes(type="linear", tickmode="array", tickvals=list(range(len(lanes))), ticktext=[html.escape(x) for x in lanes],
                      range=[-0.6, max(0, len(lanes) - 1) + 0.6], showgrid=True, zeroline=False, title_text=None, automargin=True)
-    fig.update_xaxes(range=[naive_local(incident.window[0], zone), naive_local(incident.window[1], zone)])
+    fig.update_xaxes(range=_x_range(incident, zone))
     return fig
 
 
@@ -394,11 +408,11 @@ def rates(incident: Incident, tz: str | None = None) -> go.Figure:
         fig.add_annotation(text="no rates to draw", showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
     _add_spans(fig, incident, zone, legend=False)
     _add_marks(fig, incident, zone, rows=2)
-    _base_layout(fig, f"{incident.title}: error and request rates", name, height=560)
+    _base_layout(fig, "Error and request rates", name, incident.title, height=560)
     fig.update_yaxes(rangemode="tozero")
     fig.update_yaxes(title_text="errors / min", row=1, col=1)
     fig.update_yaxes(title_text="all lines / min", row=2, col=1)
-    fig.update_xaxes(range=[naive_local(incident.window[0], zone), naive_local(incident.window[1], zone)])
+    fig.update_xaxes(range=_x_range(incident, zone))
     return fig
 
 
@@ -487,9 +501,9 @@ def template_lane(incident: Incident, tz: str | None = None) -> go.Figure:
         fig.add_annotation(text="no bursting templates", showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
     _add_spans(fig, incident, zone, legend=False)
     _add_marks(fig, incident, zone)
-    _base_layout(fig, f"{incident.title}: bursting log templates", name, height=max(320, 170 + 34 * len(lanes)))
+    _base_layout(fig, "Bursting log templates", name, incident.title, height=max(320, 170 + 34 * len(lanes)))
     fig.update_yaxes(type="category", categoryorder="array", categoryarray=lanes, automargin=True, title_text=None)
-    fig.update_xaxes(range=[naive_local(incident.window[0], zone), naive_local(incident.window[1], zone)])
+    fig.update_xaxes(range=_x_range(incident, zone))
     return fig
 
 

@@ -85,6 +85,8 @@ Block = Union[Heading, Para, Quote, Bullets, Table, Html]
 
 # --------------------------------------------------------------------- Markdown
 
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+"""A '<' that could open an HTML tag, comment or instruction ('<*>' and '< 5' cannot)."""
 _MD_SPECIAL = re.compile(r"([*`\[\]])|(?<!\w)_|_(?!\w)|\\(?=[!-/:-@\[-`{-~])")
 
 
@@ -101,7 +103,7 @@ def md_escape(text: str, *, cell: bool = False) -> str:
     """Escape evidence text for Markdown: emphasis, code, links, tags; pipes in table cells."""
     text = text.replace("\r", " ").replace("\n", " ")
     text = _MD_SPECIAL.sub(lambda m: "\\" + m.group(0), text)
-    text = text.replace("<", "&lt;")
+    text = _TAG_START.sub("&lt;", text)
     if cell:
         text = text.replace("|", "\\|")
     return text

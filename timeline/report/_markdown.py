@@ -55,6 +55,21 @@ def _where(file: str | None, line: int | None, source: str | None, paths: dict[s
     return source or ""
 
 
+_STEMS: dict[str, str] = {
+    "trigger": "trigger", "impact_start": "impact", "detected": "detect", "escalated": "escalat",
+    "acknowledged": "acknowledg", "identified": "identif", "mitigated": "mitigat", "resolved": "resolv",
+}
+
+
+def _strip_label(name: str, text: str) -> str:
+    """Drop a leading 'Detected (customer):' that repeats the bold label."""
+    head, sep, rest = text.partition(":")
+    stem = _STEMS.get(name)
+    if sep and stem and len(head) <= 40 and stem in head.lower() and rest.strip():
+        return rest.strip()
+    return text
+
+
 def _overridden(m: Milestone) -> bool:
     return m.inferred is not None or m.rule.startswith("set by a person")
 
@@ -68,6 +83,9 @@ def _milestone_row(name: str, m: Milestone, incident: Incident, paths: dict[str,
         text, where = ev.message, _where(ev.file, ev.line, ev.source, paths)
     else:
         text, where = (entry.text if entry else m.rule), (_where(entry.file, entry.line, entry.source, paths) if entry else "")
+    text = _strip_label(name, text)
+    if ev is not None and len(ev.message) > len(text) and ev.message.startswith(text.rstrip()):
+        text = ev.message  # the entry was cut short: cut it here, with an ellipsis
     runs: d.Inlines = [d.b(label(name, m.by)), d.t(" " + d.one_line(text, CELL_LIMIT))]
     if _overridden(m):
         was = f"inferred {to_local(m.inferred.at, zone):%H:%M}" if m.inferred is not None else "not inferred"
