@@ -434,6 +434,27 @@ def json_document(path: Path) -> Any:
     return _cached_json(str(path), st.st_mtime_ns, st.st_size)
 
 
+def json_head(path: Path) -> Any:
+    """What detection looks at: the whole document, or for JSON lines only the first object (as a list).
+
+    Keeps recognising a large JSON-lines log cheap: only its first line is parsed.
+    Never raises; None when the file is not JSON.
+    """
+    head = head_bytes(path, HEAD_BYTES)
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if stripped[:1] not in (b"{", b"["):
+        return None
+    first_line, _, rest = stripped.partition(b"\n")
+    if first_line.strip().startswith(b"{") and rest.strip():
+        try:
+            obj = json.loads(first_line)
+        except ValueError:
+            obj = None
+        if isinstance(obj, dict):
+            return [obj]
+    return json_document(path)
+
+
 def records_of(doc: Any, *keys: str) -> list[Any] | None:
     """The list under the first of ``keys`` in a mapping, or the document itself if a list."""
     if isinstance(doc, Mapping):

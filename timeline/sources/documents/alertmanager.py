@@ -20,7 +20,7 @@ import polars as pl
 
 from timeline.sources._account import FileAccount
 from timeline.sources.documents import DocumentOptions, register
-from timeline.sources.documents._common import Rows, head_text, json_document, load_json, new_account, time_or_reject
+from timeline.sources.documents._common import Rows, head_text, json_document, json_head, load_json, new_account, time_or_reject
 
 SEVERITY_LEVELS = {"critical": "critical", "page": "critical", "error": "error", "major": "error", "high": "error", "warning": "warning", "warn": "warning", "minor": "warning", "info": "info", "none": "info", "low": "info"}
 
@@ -44,7 +44,7 @@ class AlertmanagerReader:
         head = head_text(path, 8192)
         if '"startsAt"' not in head and '"groupKey"' not in head:
             return 0.0
-        doc = json_document(path)
+        doc = json_head(path)
         items = doc if isinstance(doc, list) else [doc]
         if items and (_is_payload(items[0]) or _is_api_alert(items[0])):
             return 0.95

@@ -39,6 +39,7 @@ from timeline.sources.documents._common import (
     human_or_reject,
     join_text,
     json_document,
+    json_head,
     load_json,
     new_account,
     norm,
@@ -125,7 +126,7 @@ class ChangesReader:
         if stripped in ("{", "["):
             if not any(k in head for k in ('"deployment', '"who"', '"what"', '"change"', '"target"', '"deployer"')):
                 return 0.0
-            doc = json_document(path)
+            doc = json_head(path)
             items = records_of(doc, "deployment_statuses", "changes", "records") or ([doc] if isinstance(doc, Mapping) else [])
             if items and _is_github(items[0]):
                 return 0.95

@@ -25,6 +25,7 @@ from timeline.sources.documents._common import (
     html_to_text,
     join_text,
     json_document,
+    json_head,
     load_json,
     new_account,
     records_of,
@@ -57,7 +58,7 @@ class FreshdeskReader:
         head = head_text(path, 8192)
         if not ('"fr_due_by"' in head or '"responder_id"' in head or '"incoming"' in head):
             return 0.0
-        items = _items(json_document(path))
+        items = _items(json_head(path))
         if items and (_is_ticket(items[0]) or _is_conversation(items[0])):
             return 0.95
         return 0.0

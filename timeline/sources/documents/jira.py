@@ -36,6 +36,7 @@ from timeline.sources.documents._common import (
     human_or_reject,
     join_text,
     json_document,
+    json_head,
     load_json,
     new_account,
     repeated,
@@ -76,7 +77,7 @@ class JiraReader:
         """Sure for issue JSON (``key`` + ``fields``) and for the CSV export's header."""
         head = head_text(path, 8192)
         if '"fields"' in head and ('"key"' in head or '"webhookEvent"' in head):
-            doc = json_document(path)
+            doc = json_head(path)
             issues = _issues(doc)
             if issues and isinstance(issues[0], Mapping) and "fields" in issues[0]:
                 return 0.95

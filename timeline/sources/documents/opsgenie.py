@@ -19,7 +19,7 @@ import polars as pl
 
 from timeline.sources._account import FileAccount
 from timeline.sources.documents import DocumentOptions, register
-from timeline.sources.documents._common import Rows, head_text, json_document, load_json, new_account, time_or_reject
+from timeline.sources.documents._common import Rows, head_text, json_document, json_head, load_json, new_account, time_or_reject
 
 PRIORITY_LEVELS = {"P1": "critical", "P2": "error", "P3": "warning", "P4": "info", "P5": "info"}
 WEBHOOK_ACTIONS = {
@@ -51,7 +51,7 @@ class OpsgenieReader:
         head = head_text(path, 8192)
         if '"tinyId"' not in head and '"alertId"' not in head:
             return 0.0
-        items = _items(json_document(path))
+        items = _items(json_head(path))
         if items and (_is_rest_alert(items[0]) or _is_webhook(items[0])):
             return 0.95
         return 0.0

@@ -26,7 +26,7 @@ import polars as pl
 
 from timeline.sources._account import FileAccount
 from timeline.sources.documents import DocumentOptions, register
-from timeline.sources.documents._common import Rows, text_of, first, head_text, json_document, load_json, new_account, time_or_reject
+from timeline.sources.documents._common import Rows, text_of, first, head_text, json_document, json_head, load_json, new_account, time_or_reject
 
 LOG_ENTRY_ACTIONS = {
     "trigger_log_entry": "fired",
@@ -94,7 +94,7 @@ class PagerDutyReader:
         head = head_text(path, 8192)
         if not any(k in head for k in ('"log_entries"', '"incidents"', '"incident"', '"event_type"', '"routing_key"', '"change_events"', '_log_entry"', '"messages"')):
             return 0.0
-        return 0.95 if _shape(json_document(path)) else 0.0
+        return 0.95 if _shape(json_head(path)) else 0.0
 
     def read(self, path: Path, options: DocumentOptions) -> tuple[pl.DataFrame, FileAccount]:
         """Read the document into alert (or change) lifecycle events."""

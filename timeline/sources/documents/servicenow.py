@@ -30,6 +30,7 @@ from timeline.sources.documents._common import (
     human_or_reject,
     join_text,
     json_document,
+    json_head,
     load_json,
     new_account,
     norm,
@@ -69,7 +70,7 @@ class ServiceNowReader:
         """Sure for incident records (``number`` INC..., ``opened_at`` / ``sys_created_on``)."""
         head = head_text(path, 8192)
         if '"number"' in head and ('"opened_at"' in head or '"sys_created_on"' in head):
-            items = records_of(json_document(path), "result", "records")
+            items = records_of(json_head(path), "result", "records")
             if items and isinstance(items[0], Mapping) and "number" in items[0]:
                 return 0.95
             return 0.0

@@ -40,6 +40,7 @@ from timeline.sources.documents._common import (
     human_or_reject,
     join_text,
     json_document,
+    json_head,
     new_account,
     norm,
     time_or_reject,
@@ -73,7 +74,7 @@ class ZendeskReader:
         """Sure for a tickets page/incremental export/audits list; likely for the UI CSV."""
         head = head_text(path, 8192)
         if '"tickets"' in head or '"ticket"' in head or '"audits"' in head:
-            doc = json_document(path)
+            doc = json_head(path)
             if isinstance(doc, Mapping):
                 tickets = doc.get("tickets") if isinstance(doc.get("tickets"), list) else [doc["ticket"]] if isinstance(doc.get("ticket"), Mapping) else None
                 if tickets is not None:
