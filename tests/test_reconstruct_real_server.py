@@ -73,18 +73,6 @@ TOLERANCE_S = {
     "mitigated": 3.0,  # the last failure may be a refused connection while the server restarts
 }
 
-# Reconstruction finds recovery on a one-minute grid: recovery_point() truncates the signature errors to
-# "1m" and needs int(sustain // 60) quiet minutes, so with a sustain under a minute it needs none and calls
-# the first minute of impact the recovery; impact_end becomes impact_start, no attempt falls in the window
-# [impact_start, impact_end + settle] and mitigated lands on impact_start. A grid of the burst's own bucket
-# and at least one quiet bucket (ceil(sustain / bucket)) fixes it: with that, every milestone here lands
-# within a second of the truth.
-RECOVERY_ON_MINUTE_GRID = pytest.mark.xfail(
-    strict=True,
-    reason="recovery_point() works on a one-minute grid and needs int(sustain // 60) quiet minutes: zero for a sub-minute sustain",
-)
-NEEDS_RECOVERY = {"rollback (did not work)", "restart (worked)", "mitigated"}
-
 # Thresholds scaled to an incident of seconds (see the module docstring).
 SCALED = Settings(
     settle=dt.timedelta(seconds=3),
@@ -483,7 +471,7 @@ def test_server_log_read_without_rejections(events, table):
     assert any(f and "postgres" in f for f in formats.values()), f"{formats}\n{table}"
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=RECOVERY_ON_MINUTE_GRID) if n in NEEDS_RECOVERY else n for n in TOLERANCE_S])
+@pytest.mark.parametrize("name", list(TOLERANCE_S))
 def test_milestone_within_seconds_of_truth(scenario, incident, table, name):
     """Each acted-out milestone is reconstructed within its tolerance of the recorded truth."""
     off = _off(scenario, incident, name)
@@ -499,7 +487,6 @@ def test_trigger_is_the_database_change(incident, table):
     assert trig.confidence == "high", f"{trig.rule}\n{table}"
 
 
-@RECOVERY_ON_MINUTE_GRID
 def test_rollback_failed_then_restart_worked(scenario, incident, table):
     """The reload-only rollback is judged ineffective and the restart effective, in that order."""
     near = {
@@ -550,14 +537,6 @@ def test_one_unrelated_error_a_minute_earlier_keeps_impact_start(scenario, event
     assert a == b, f"impact_start {a} alone, {b} with the earlier error\n{table}\nwith it:\n{_table(scenario, with_early_error)}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "trigger() takes candidates up to one bucket after impact start and prefers the latest change that names "
-        "the failing component; the hour of extra span makes buckets 30 s, so the fix's change-log entry "
-        "('Restart PostgreSQL on pg-orders ...', 20 s after impact start, action restarted) becomes the trigger"
-    ),
-)
 def test_one_unrelated_error_an_hour_earlier_keeps_trigger(scenario, events, incident, table):
     """A single unrelated error an hour before the evidence starts does not move the trigger."""
     with_early_error = _with_early_error(events, dt.timedelta(hours=1))

@@ -156,12 +156,6 @@ def test_annotations_file(events, tmp_path):
     assert inc.milestones["identified"].note == "DBA knew earlier"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: in the noisy variant the incident is small (~36 statement timeouts) beside nightly export "
-    "error bursts; impact_start comes out ~8 min late because the first timeouts fall below the burst threshold "
-    "and the chain-back gap. Kept failing on purpose until the burst detection handles low-volume incidents.",
-)
 def test_noisy_variant_finds_the_real_trigger_and_window(noisy):
     """With a deploy just before the trigger, a daily cron burst and chat talk, the milestones still land."""
     truth, inc = noisy
@@ -172,6 +166,13 @@ def test_noisy_variant_finds_the_real_trigger_and_window(noisy):
     assert inc.milestones["detected"].by == tm["detected"]["by"]
     talk = [a for a in inc.attempts if "?" in a.text]
     assert talk == []
+    assert _close(inc.at("mitigated"), tm["mitigated"]["at"], 60)
+    judged = {a.effective for a in inc.attempts if any(_close(a.at, t["at"], 120) for t in truth["mitigation_attempts"])}
+    assert judged == {True, False}
+    for a in inc.attempts:
+        want = next((t for t in truth["mitigation_attempts"] if _close(a.at, t["at"], 120)), None)
+        assert want is not None, f"attempt not in the truth: {a.at} {a.text}"
+        assert a.effective == want["effective"], a.text
 
 
 def test_gaps_never_negative(incident):

@@ -209,7 +209,8 @@ def _one(
     else:
         sig = errors.join(sig_t.select("template_id"), on="template_id", how="semi")
     core = sig if sig_t.height == 0 else errors.join(sig_t.filter(pl.col("core")).select("template_id"), on="template_id", how="semi")
-    chain = inf.impact_start(core, burst, bucket_s)
+    gap = inf.chain_gap(sig_t, burst, bucket_s, settings)
+    chain = inf.impact_start(core, burst, gap)
     milestones: dict[str, Milestone | None] = {m: None for m in MILESTONES}
     missing: dict[str, str] = {}
     if chain.height == 0:
@@ -218,7 +219,8 @@ def _one(
     first = chain.row(0, named=True)
     milestones["impact_start"] = Milestone(
         "impact_start", first["ts"], "high",
-        f"the first event of the error burst: the earliest line of its bursting templates that runs into it without a gap over {max(2 * bucket_s, 120)} s",
+        f"the first event of the error burst: the earliest line of its bursting templates that runs into it without a gap over {gap.total_seconds():.0f} s"
+        " (a quarter of their mean spacing before the incident)",
         inf._evidence(chain, 3),
     )
     start = first["ts"]
@@ -227,7 +229,7 @@ def _one(
     data_end = df["ts"].max()
     baseline_per_min = base / (bucket_s / 60) if bucket_s else 0.0
     sig_base_n = core.filter(pl.col("ts") < start - settings.lookback).height
-    recovery, near = inf.recovery_point(core, start, data_end, min(baseline_per_min, sig_base_n), settings)  # type: ignore[arg-type]
+    recovery, near = inf.recovery_point(core, start, data_end, min(baseline_per_min, sig_base_n), bucket_s, settings)  # type: ignore[arg-type]
     sustained = recovery is not None
     before_recovery = sig_after.filter(pl.col("ts") < recovery) if recovery is not None else sig_after
     impact_end = before_recovery["ts"].max() if before_recovery.height else start
@@ -247,7 +249,7 @@ def _one(
         milestones[name] = m
         if m is None:
             missing[name] = f"no event after detection matched the {name} rules (timeline/rules/human.toml)"
-    raw = inf.classify_attempts(df, start, impact_end + settings.settle, rules, settings)
+    raw = inf.classify_attempts(df, start, impact_end + settings.settle, rules, settings, trig.at if trig else None)
     attempts = inf.judge_attempts(raw, core, recovery, near, settings)
     effective = next((a for a in attempts if a.effective), None)
     last_rows = sig_after.filter(pl.col("ts") == impact_end)

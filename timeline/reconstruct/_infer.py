@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -154,16 +155,38 @@ def signature(errors: pl.DataFrame, burst: Burst, settings: Settings) -> pl.Data
     # The core of the signature is what makes up the bulk of the burst: a handful of lines of
     # another template at its edge (a restart's own "terminating connection" lines) is not impact.
     total = max(int(bursting["n_in"].sum() or 0), 1)
-    return bursting.with_columns((pl.col("n_in") / total).alias("share"), ((pl.col("n_in") / total) >= settings.core_share).alias("core")).sort("first_in")
+    return bursting.with_columns(
+        (pl.col("n_in") / total).alias("share"),
+        ((pl.col("n_in") / total) >= settings.core_share).alias("core"),
+        pl.lit(span_out).alias("span_out"),
+    ).sort("first_in")
 
 
 def _evidence(frame: pl.DataFrame, limit: int = 5) -> tuple[Evidence, ...]:
     return tuple(Evidence.from_row(r) for r in frame.head(limit).iter_rows(named=True))
 
 
-def impact_start(sig_errors: pl.DataFrame, burst: Burst, bucket_s: int) -> pl.DataFrame:
+def chain_gap(sig_t: pl.DataFrame, burst: Burst, bucket_s: int, settings: Settings) -> dt.timedelta:
+    """How far apart two signature errors may be and still belong to one run.
+
+    A quarter of the mean time between the signature's errors outside the burst:
+    templates that are nearly absent at baseline may be sparse at the start of
+    an incident and still be the incident; common ones chain only tightly.
+    Bounded below by two buckets (or 2 minutes) and above by the look-back.
+    """
+    floor = max(2 * bucket_s, 120)
+    core = sig_t.filter(pl.col("core")) if "core" in sig_t.columns and sig_t.height else sig_t
+    if core.height == 0:
+        return dt.timedelta(seconds=floor)
+    span_out = float(core["span_out"][0]) if "span_out" in core.columns else 0.0
+    n_out = int(core["n_out"].sum() or 0)
+    mean_gap = span_out / (n_out + 1)
+    return dt.timedelta(seconds=min(max(floor, mean_gap / 4), settings.lookback.total_seconds()))
+
+
+def impact_start(sig_errors: pl.DataFrame, burst: Burst, gap: dt.timedelta) -> pl.DataFrame:
     """The signature errors chained back from the burst: the first is where impact started."""
-    chain_gap = dt.timedelta(seconds=max(2 * bucket_s, 120))
+    chain_gap = gap
     before = sig_errors.filter(pl.col("ts") < burst.start).sort("ts", descending=True)
     start = sig_errors.filter(pl.col("ts") >= burst.start)["ts"].min()
     if start is None:
@@ -182,7 +205,9 @@ def _human(events: pl.DataFrame, rules: dict[str, Any]) -> pl.DataFrame:
     bots = rules.get("bots", {}).get("actors", [r"\bbot\b", r"bot$", r"^(slackbot|github|jenkins|circleci|pagerduty|statuspage)$"])
     frame = events.filter(pl.col("kind").cast(pl.String).is_in(HUMAN_KINDS))
     is_bot = any_match(pl.col("actor").fill_null(""), bots) | pl.col("attrs").fill_null("").str.contains('"subtype":\\s*"bot_message"')
-    return frame.filter(~is_bot).with_columns(first_line(pl.col("message")).fill_null("").alias("_text"))
+    # Text in backticks quotes a log line or a command someone saw; it is not what they did.
+    text = first_line(pl.col("message")).fill_null("").str.replace_all(r"`[^`]*`", "`…`")
+    return frame.filter(~is_bot).with_columns(text.alias("_text"))
 
 
 def _rule_hits(human: pl.DataFrame, rule: dict[str, Any], hypothetical: list[str]) -> pl.DataFrame:
@@ -246,6 +271,9 @@ def trigger(events: pl.DataFrame, start: dt.datetime, failing: pl.DataFrame, rul
         ],
         how="vertical",
     ).filter(~any_match(first_line(pl.col("message")), rollback_words)).unique(["file", "line"], keep="first").sort("ts", "file", "line", nulls_last=True)
+    # After impact starts, restarts, failovers and rollbacks are responses, not causes.
+    responses = [p for ps in rules["attempts"]["actions"].values() for p in ps]
+    cands = cands.filter((pl.col("ts") <= start) | ~any_match(first_line(pl.col("message")), responses))
     if cands.height == 0:
         return None
     failing_text = " ".join(
@@ -257,8 +285,12 @@ def trigger(events: pl.DataFrame, start: dt.datetime, failing: pl.DataFrame, rul
         words = _target_words(row)
         named = sorted(w for w in words if w in failing_text)
         strength = {"change": 3, "db": 2}.get(str(row["kind"]), 1)
-        scored.append((len(named) > 0, strength, row["ts"], row, named))
-    scored.sort(key=lambda s: (s[0], s[1], s[2]))
+        before = row["ts"] <= start
+        scored.append((before, len(named) > 0, strength, row["ts"], row, named))
+    # A change at or before impact beats one logged after it; then naming the failing component; then how
+    # direct the record is (change log, database log, chat); then the latest.
+    scored.sort(key=lambda s: (s[0], s[1], s[2], s[3]))
+    scored = [s[1:] for s in scored]
     best = scored[-1]
     hit, _, at, row, named = best
     latest_hit = bool(max(scored, key=lambda s: s[2])[4])
@@ -315,8 +347,15 @@ def human_milestone(name: str, events: pl.DataFrame, after: dt.datetime, until: 
     return Milestone(name, first["ts"], "high", f"the first {first['kind']} event after {after:%H:%M:%S} UTC matching {name} by {via}", _evidence(hits, 3))
 
 
-def classify_attempts(events: pl.DataFrame, start: dt.datetime, end: dt.datetime, rules: dict[str, Any], settings: Settings) -> list[dict[str, Any]]:
-    """Mitigation actions taken during impact: [{at, action, rows}] merged when close and alike."""
+def classify_attempts(
+    events: pl.DataFrame, start: dt.datetime, end: dt.datetime, rules: dict[str, Any], settings: Settings,
+    trigger_at: dt.datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Mitigation actions taken during impact: [{at, action, rows}] merged when close and alike.
+
+    Database startup lines that follow the trigger closely are the trigger's own
+    restart finishing, not a response to it.
+    """
     att = rules["attempts"]
     window = events.filter(pl.col("ts").is_between(start, end))
     kind = pl.col("kind").cast(pl.String)
@@ -329,6 +368,8 @@ def classify_attempts(events: pl.DataFrame, start: dt.datetime, end: dt.datetime
         action_name = pl.when(pl.col("action").fill_null("").is_in(verbs)).then(pl.lit(name)).otherwise(action_name)
     said = human.with_columns(action_name.alias("_act")).filter(pl.col("_act").is_not_null() & ~talk)
     db = window.filter((kind == "db") & pl.col("action").fill_null("").is_in(["shutdown", "startup", "restart", "promoted", "config_reload"]))
+    if trigger_at is not None:
+        db = db.filter(~pl.col("ts").is_between(trigger_at, trigger_at + settings.attempt_merge))
     db = db.with_columns(
         pl.when(pl.col("message").str.contains("(?i)promot")).then(pl.lit("failover"))
         .when(pl.col("action") == "config_reload").then(pl.lit("rollback"))
@@ -354,25 +395,34 @@ def classify_attempts(events: pl.DataFrame, start: dt.datetime, end: dt.datetime
     return merged
 
 
-def recovery_point(core: pl.DataFrame, start: dt.datetime, data_end: dt.datetime, baseline_per_min: float, settings: Settings) -> tuple[dt.datetime | None, float]:
-    """The first minute after which the signature error rate stays near baseline for the sustain period.
+def recovery_point(
+    core: pl.DataFrame, start: dt.datetime, data_end: dt.datetime, baseline_per_min: float, bucket_s: int, settings: Settings
+) -> tuple[dt.datetime | None, float]:
+    """The first bucket after which the signature error rate stays near baseline for the sustain period.
 
-    Returns (that minute, the near-baseline threshold per minute); None when it never settles.
+    Works on the burst's own bucket size, so a drill of seconds and an outage of
+    hours are judged alike. Returns (that bucket's start, the near-baseline
+    threshold in errors per minute); None when the rate never settles.
     """
-    per_min = core.filter(pl.col("ts") >= start).group_by(pl.col("ts").dt.truncate("1m").alias("m")).agg(pl.len().alias("n"))
-    grid = pl.DataFrame({"m": pl.datetime_range(start.replace(second=0, microsecond=0), data_end, "1m", eager=True, time_zone="UTC")})
-    counts = grid.join(per_min, on="m", how="left").with_columns(pl.col("n").fill_null(0)).sort("m")
-    peak = float(counts["n"].max() or 0)
+    every = f"{bucket_s}s"
+    per = core.filter(pl.col("ts") >= start).group_by(pl.col("ts").dt.truncate(every).alias("m")).agg(pl.len().alias("n"))
+    first = start - dt.timedelta(seconds=(start.timestamp() % bucket_s))
+    grid = pl.DataFrame({"m": pl.datetime_range(first, data_end, every, eager=True, time_zone="UTC")}).with_columns(pl.col("m").dt.truncate(every))
+    counts = grid.unique("m", maintain_order=True).join(per, on="m", how="left").with_columns(pl.col("n").fill_null(0)).sort("m")
+    per_min = 60.0 / bucket_s
+    peak = float(counts["n"].max() or 0) * per_min
     near = max(2 * baseline_per_min, 0.05 * peak, 0.5)
-    need = int(settings.sustain.total_seconds() // 60)
-    ok = (counts["n"] <= near).to_list()
+    need = max(1, math.ceil(settings.sustain.total_seconds() / bucket_s))
+    ok = [n * per_min <= near for n in counts["n"].to_list()]
     mins = counts["m"].to_list()
+    runs = [0] * len(ok)
     run = 0
     for i in range(len(ok) - 1, -1, -1):
         run = run + 1 if ok[i] else 0
-        ok[i] = run  # length of the quiet run starting here
-    for i, length in enumerate(ok):
-        if length >= need or (length > 0 and i + length == len(ok) and length >= 3):
+        runs[i] = run
+    # Never the bucket impact started in: recovery follows at least one bucket of impact.
+    for i in range(1, len(runs)):
+        if runs[i] >= need or (runs[i] > 0 and i + runs[i] == len(runs) and runs[i] * bucket_s >= min(180, settings.sustain.total_seconds())):
             return mins[i], near
     return None, near
 
