@@ -29,6 +29,8 @@ def _add_read_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--year", type=int, help="year for formats written without one (syslog RFC 3164)")
     p.add_argument("--date", help="date (YYYY-MM-DD) for formats written without one (time-only log4j)")
     p.add_argument("--day-first", action="store_true", default=None, help="read 12/08/2024 as 12 August in exports")
+    p.add_argument("--column-map", action="append", metavar="OURS=THEIRS",
+                   help="for --format generic exports: map an event column to a column of yours, e.g. ts=Opened (repeatable)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
 
 
@@ -56,6 +58,7 @@ def read_from_args(args: argparse.Namespace):  # noqa: ANN201 - returns EventTab
         year=args.year,
         date=args.date,
         day_first=args.day_first,
+        column_map=dict(v.split("=", 1) for v in args.column_map) if args.column_map else None,
         quiet=True if args.quiet else None,
     )
 

@@ -21,6 +21,7 @@ from timeline.sources._lines import read_lines
 from timeline.sources._parse import Context, parse_csv_bytes, parse_jsonl_lines, parse_regex_lines
 from timeline.sources._sniff import sniff_lines
 from timeline.sources._spec import Spec, load_specs, resolve_spec
+from timeline.sources._tagging import tag_db_changes
 from timeline.sources._time import TimeOptions, correct_year_against_mtime, get_zone
 
 __all__ = ["read", "read_file", "load_specs", "Spec", "FileAccount"]
@@ -31,9 +32,9 @@ MAX_LINE_BYTES = 1 << 20
 PerFile = str | Mapping[str, str] | None
 
 
-def _per_file(value: PerFile, path: Path) -> str | None:
-    """A per-file option: one value for all, or {glob or name: value}."""
-    if value is None or isinstance(value, str):
+def _per_file(value: Any, path: Path) -> Any:
+    """A per-file option: one value for all (a string or a Spec), or {glob or name: value}."""
+    if value is None or isinstance(value, (str, Spec)):
         return value
     for pattern, v in value.items():
         if fnmatch.fnmatch(str(path), pattern) or fnmatch.fnmatch(path.name, pattern) or pattern in str(path):
@@ -65,6 +66,7 @@ def read_file(
     zone_abbreviations: Mapping[str, int] | None = None,
     day_first: bool | None = None,
     max_line_bytes: int = MAX_LINE_BYTES,
+    column_map: Mapping[str, str] | None = None,
 ) -> tuple[pl.DataFrame, FileAccount]:
     """Read one file (or one document folder) into events and its account."""
     if not isinstance(item, InputFile):
@@ -73,9 +75,11 @@ def read_file(
     path = item.path
     specs = specs if specs is not None else load_specs()
     src = source or source_name(path, item.root)
-    options = documents.DocumentOptions(tz=tz, day_first=day_first, date=date)
-
     forced = resolve_spec(format, specs) if format is not None else None
+    options = documents.DocumentOptions(
+        tz=tz, day_first=day_first, date=date, column_map=column_map,
+        spec_options=dict(forced.document) if forced is not None and forced.kind == "document" else None,
+    )
     reader_name = item.directory_reader
     if forced is not None and forced.kind == "document":
         reader_name = forced.document.get("reader", forced.name)
@@ -193,6 +197,7 @@ def read(
     sources: Mapping[str, str] | None = None,
     zone_abbreviations: Mapping[str, int] | None = None,
     day_first: bool | None = None,
+    column_map: Mapping[str, str] | None = None,
     max_line_bytes: int = MAX_LINE_BYTES,
     quiet: bool | None = None,
 ) -> EventTable:
@@ -220,7 +225,11 @@ def read(
         Extra or overriding zone abbreviations, in seconds east of UTC
         (``{"IST": 7200}`` for Israel Standard Time).
     day_first
-        For human-written dates in exports (12/08/2024): day first or month first.
+        For human-written dates in exports (12/08/2024): day first or month first
+        (by default decided from each column's values, and reported when it cannot be).
+    column_map
+        For ``format="generic"`` ticket/change exports: our column -> your column,
+        e.g. ``{"ts": "Opened", "message": "Title", "ref": "Key", "actor": "Reporter"}``.
     max_line_bytes
         Lines longer than this are rejected (and counted).
     quiet
@@ -266,6 +275,7 @@ def read(
                     zone_abbreviations=zone_abbreviations,
                     day_first=day_first,
                     max_line_bytes=max_line_bytes,
+                    column_map=column_map,
                 )
             except (OSError, pl.exceptions.PolarsError) as exc:
                 account = FileAccount(file=str(item.path), format=None)
@@ -275,6 +285,8 @@ def read(
             accounts.append(account)
             bar.update(account.bytes or 0)
     df = sort_events(pl.concat(frames, how="vertical")) if frames else empty_events()
+    # Configuration reloads, parameter changes and restarts in database logs are change evidence too.
+    df = tag_db_changes(df)
     return EventTable(df, accounts, notes)
 
 
