@@ -29,17 +29,10 @@ MILESTONES: tuple[str, ...] = (
     "resolved",
 )
 
-#: The gaps of DESIGN.md: name -> (start milestone, end milestone).
-#: Each gap is named together with the point it is measured from, because
-#: vendors disagree on start points (reference/metrics.md §2).
-GAPS: dict[str, tuple[str, str]] = {
-    "time_to_detect": ("impact_start", "detected"),
-    "time_to_escalate": ("detected", "escalated"),
-    "time_to_acknowledge": ("detected", "acknowledged"),
-    "time_to_identify": ("impact_start", "identified"),
-    "time_to_mitigate": ("impact_start", "mitigated"),
-    "time_to_resolve": ("impact_start", "resolved"),
-}
+#: The gaps of DESIGN.md: name -> (start milestone, end milestone), one definition shared
+#: with the reconstruction. Each gap is named together with the point it is measured from,
+#: because vendors disagree on start points (reference/metrics.md §2).
+from timeline.reconstruct._model import GAPS  # noqa: E402
 
 #: Who noticed first, as the reconstruction records it under ``detected.by``.
 DETECTED_BY: tuple[str, ...] = ("alert", "customer", "staff")
