@@ -124,3 +124,23 @@ def test_screenshot_is_not_blank(page, tmp_path):
     proc = _run_chromium(["--hide-scrollbars", "--window-size=1300,2400", f"--screenshot={shot}", path.as_uri()], tmp_path)
     assert proc.returncode == 0 and shot.exists(), proc.stderr[-2000:]
     assert shot.stat().st_size > 50_000
+
+
+def test_repr_html_lists_milestones_escaped(incident):
+    """The notebook display lists every milestone with its time and evidence, escaped."""
+    from timeline.report import incident_repr_html
+
+    text = incident_repr_html(incident)
+    for label in ("TRIGGER", "IMPACT STARTS", "DETECTED (customer)", "RESOLVED"):
+        assert f"<b>{label}</b>" in text
+    assert "<script>alert(2)" not in text and "DB outage &lt;script&gt;" in text
+
+
+def test_write_outputs_writes_each_file_asked(incident, tmp_path):
+    """write_outputs writes the postmortem, the HTML page and the Timesketch file, one line per file."""
+    from timeline.report import write_outputs
+
+    done = write_outputs(incident, html=tmp_path / "r.html", markdown=tmp_path / "pm.md", timesketch=tmp_path / "ts.jsonl")
+    assert len(done) == 3
+    assert (tmp_path / "pm.md").read_text(encoding="utf-8").startswith("# Postmortem:")
+    assert (tmp_path / "r.html").stat().st_size > 1_000_000 and (tmp_path / "ts.jsonl").stat().st_size > 0

@@ -6,7 +6,7 @@ import html
 from typing import TYPE_CHECKING
 
 from timeline.reconstruct._model import MILESTONES
-from timeline.report._common import duration, label, resolve_tz, to_local
+from timeline.report._common import duration, label, resolve_tz, short_paths, to_local
 from timeline.report._markdown import key_intervals
 
 if TYPE_CHECKING:
@@ -30,6 +30,10 @@ def incident_repr_html(incident: Incident) -> str:
         return f"{to_local(ts, zone):%Y-%m-%d %H:%M:%S %Z}"  # type: ignore[arg-type]
 
     e = html.escape
+    present = [m for m in incident.milestones.values() if m is not None]
+    paths = short_paths([ev.file for m in present for ev in m.evidence[:1]])
+    days = {to_local(m.at, zone).date() for m in present}
+    fmt = "%H:%M:%S" if len(days) <= 1 else "%m-%d %H:%M:%S"
     rows = []
     for m_name in MILESTONES:
         m = incident.milestones.get(m_name)
@@ -38,11 +42,14 @@ def incident_repr_html(incident: Incident) -> str:
             rows.append(f'<tr class="miss"><td>{e(m_name)}</td><td>—</td><td></td><td colspan="2">{e(why[:200])}</td></tr>')
             continue
         ev = m.evidence[0] if m.evidence else None
-        where = e(ev.where) if ev else ""
+        where = e(f"{paths.get(ev.file, ev.file)}:{ev.line}" if ev and ev.file else (ev.source if ev else ""))
         msg = e((ev.message if ev else m.rule)[:160])
-        flag = " ✎" if m.inferred is not None or m.rule.startswith("set by a person") else ""
+        flag = ""
+        if m.inferred is not None or m.rule.startswith("set by a person"):
+            was = f"inferred {to_local(m.inferred.at, zone):{fmt}}" if m.inferred is not None else "not inferred"
+            flag = f' <span title="{e(m.note or "set by a person")}">✎ {e(was)}</span>'
         rows.append(
-            f"<tr><td><b>{e(label(m_name, m.by))}</b>{flag}</td><td>{e(loc(m.at))}</td><td>{e(m.confidence)}</td>"
+            f"<tr><td><b>{e(label(m_name, m.by))}</b>{flag}</td><td>{e(to_local(m.at, zone).strftime(fmt))}</td><td>{e(m.confidence)}</td>"
             f"<td>{msg}</td><td><code>{where}</code></td></tr>"
         )
     attempts = "".join(
@@ -65,7 +72,7 @@ def incident_repr_html(incident: Incident) -> str:
         f"<p>Window {e(loc(w0))} to {e(loc(w1))} · times in {e(name)}"
         + (f" · {n_events:,} events" if n_events is not None else "")
         + f"<br><b>Key intervals:</b> {e(key_intervals(incident))}</p>"
-        "<table><tr><th>milestone</th><th>at</th><th>confidence</th><th>evidence</th><th>where</th></tr>"
+        f"<table><tr><th>milestone</th><th>at ({e(to_local(w0, zone).tzname() or name)})</th><th>confidence</th><th>evidence</th><th>where</th></tr>"
         + "".join(rows)
         + "</table>"
         + (f"<p><b>Mitigation attempts</b></p><ul>{attempts}</ul>" if attempts else "")
