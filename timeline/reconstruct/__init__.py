@@ -159,6 +159,15 @@ def reconstruct(
     return incident
 
 
+def _short(text: str, limit: int) -> str:
+    """The first line of a text, cut at a word boundary with an ellipsis."""
+    line = (text or "").splitlines()[0] if text else ""
+    if len(line) <= limit:
+        return line
+    cut = line[:limit].rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:(") + "…"
+
+
 def _as_utc(value: Any, tz: str) -> dt.datetime:
     from zoneinfo import ZoneInfo
 
@@ -284,7 +293,7 @@ def _one(
         signal = MachineSignal(r["ts"], r["template"], r["source"], lead, inf._evidence(sig_rows, 1))
     title_bits = sorted(set(chain["source"].head(50).to_list()))[:3]
     incident = Incident(
-        title=f"Error burst in {', '.join(title_bits)}" + (f" after {trig.evidence[0].message.splitlines()[0][:60]}" if trig and trig.evidence else ""),
+        title=f"Error burst in {', '.join(title_bits)}" + (f" after {_short(trig.evidence[0].message, 70)}" if trig and trig.evidence else ""),
         timezone=tz,
         window=(lo, hi),
         milestones=milestones,
@@ -300,6 +309,9 @@ def _one(
     if errors.height:
         incident.templates = errors.group_by("template_id").agg(
             pl.col("template").first(), pl.col("ts").min().alias("first_seen"), pl.len().alias("count")
-        ).with_columns(pl.col("template_id").is_in(sig_t["template_id"].implode()).alias("bursting") if sig_t.height else pl.lit(False).alias("bursting"))
+        ).with_columns(
+            pl.col("template_id").is_in(sig_t["template_id"].implode()).alias("bursting") if sig_t.height else pl.lit(False).alias("bursting"),
+            (pl.col("first_seen") >= lo).alias("new"),
+        )
     incident.entries = inf.build_entries(incident, df, sig, rules)
     return incident

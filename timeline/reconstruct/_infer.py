@@ -478,7 +478,8 @@ def build_entries(inc: Incident, events: pl.DataFrame, sig: pl.DataFrame, rules:
             continue
         ev = m.evidence[0] if m.evidence else None
         label = labels[name] + (f" ({m.by})" if name == "detected" and m.by else "")
-        text = f"{label}: {ev.message.splitlines()[0][:160]}" if ev else label
+        first = ev.message.splitlines()[0] if ev and ev.message else ""
+        text = f"{label}: {first[:160]}{'…' if len(first) > 160 else ''}" if ev else label
         entries.append(Entry(m.at, text, name, "milestone", ev.source if ev else None, ev.file if ev else None, ev.line if ev else None))
         if ev:
             seen.add((ev.file, ev.line))

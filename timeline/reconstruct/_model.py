@@ -346,11 +346,11 @@ def _attach_report_methods() -> None:
 
         return f(self, path=path, tz=tz)
 
-    def plot(self: Incident, tz: str | None = None) -> Any:
-        """The swimlane timeline as a plotly Figure."""
-        from timeline.report import swimlane
+    def plot(self: Incident, tz: str | None = None, kind: str = "swimlane") -> Any:
+        """A chart of the incident as a plotly Figure: ``kind`` is swimlane, rates or templates."""
+        from timeline.report import plot as f
 
-        return swimlane(self, tz=tz)
+        return f(self, tz=tz, kind=kind)
 
     def to_timesketch(self: Incident, path: str) -> Any:
         """Write entries and evidence as Timesketch JSONL."""

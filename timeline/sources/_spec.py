@@ -330,19 +330,21 @@ _CACHE: dict[tuple[str, ...], dict[str, Spec]] = {}
 
 def load_specs(extra_dirs: Iterable[str | Path] = ()) -> dict[str, Spec]:
     """Load the shipped specs plus the user's spec folders (later ones override by name)."""
-    dirs = (str(_BUILTIN_DIR), *(str(Path(d)) for d in extra_dirs))
-    if dirs in _CACHE:
-        return _CACHE[dirs]
-    specs: dict[str, Spec] = {}
-    for d in dirs:
-        folder = Path(d)
+    folders = [_BUILTIN_DIR, *(Path(d) for d in extra_dirs)]
+    for folder in folders:
         if not folder.is_dir():
             msg = f"format spec folder {folder} does not exist"
             raise FormatSpecError(msg)
-        for path in sorted(folder.glob("*.toml")):
-            spec = load_spec_file(path)
-            specs[spec.name] = spec
-    _CACHE[dirs] = specs
+    files = [p for folder in folders for p in sorted(folder.glob("*.toml"))]
+    # Keyed on every spec file's path and mtime, so a spec added or edited during a session is seen.
+    key = tuple(f"{p}@{p.stat().st_mtime_ns}" for p in files)
+    if key in _CACHE:
+        return _CACHE[key]
+    specs: dict[str, Spec] = {}
+    for path in files:
+        spec = load_spec_file(path)
+        specs[spec.name] = spec
+    _CACHE[key] = specs
     return specs
 
 
