@@ -262,7 +262,7 @@ def trigger(events: pl.DataFrame, start: dt.datetime, failing: pl.DataFrame, rul
     announce = rules.get("change_announcement", {})
     human = _human(window, rules)
     announced = _rule_hits(human, {"kinds": announce.get("kinds", ["chat"]), "patterns": announce.get("patterns", [])}, rules["hypothetical"]["patterns"])
-    rollback_words = [p for ps in rules["attempts"]["actions"].values() for p in ps][:3]
+    rollback_words = [*rules["attempts"]["actions"]["rollback"], *rules["attempts"].get("record_actions", {}).get("rollback", [])]
     cands = pl.concat(
         [
             window.filter((kind == "change") & ~pl.col("action").fill_null("").is_in(["rolled_back", "rollback", "reverted"])),
@@ -272,7 +272,7 @@ def trigger(events: pl.DataFrame, start: dt.datetime, failing: pl.DataFrame, rul
         how="vertical",
     ).filter(~any_match(first_line(pl.col("message")), rollback_words)).unique(["file", "line"], keep="first").sort("ts", "file", "line", nulls_last=True)
     # After impact starts, restarts, failovers and rollbacks are responses, not causes.
-    responses = [p for ps in rules["attempts"]["actions"].values() for p in ps]
+    responses = [p for group in ("actions", "record_actions") for ps in rules["attempts"].get(group, {}).values() for p in ps]
     cands = cands.filter((pl.col("ts") <= start) | ~any_match(first_line(pl.col("message")), responses))
     if cands.height == 0:
         return None
@@ -362,8 +362,11 @@ def classify_attempts(
     human = _human(window, rules).filter(kind.is_in(att.get("kinds", [])))
     talk = any_match(pl.col("_text"), rules["hypothetical"]["patterns"])
     action_name = pl.lit(None, dtype=pl.String)
+    is_record = kind.is_in(att.get("record_kinds", []))
     for name in reversed(list(att["actions"])):
-        action_name = pl.when(any_match(pl.col("_text"), att["actions"][name])).then(pl.lit(name)).otherwise(action_name)
+        record_forms = att.get("record_actions", {}).get(name, [])
+        hit = any_match(pl.col("_text"), att["actions"][name]) | (is_record & any_match(pl.col("_text"), record_forms))
+        action_name = pl.when(hit).then(pl.lit(name)).otherwise(action_name)
     for name, verbs in att.get("change_actions", {}).items():
         action_name = pl.when(pl.col("action").fill_null("").is_in(verbs)).then(pl.lit(name)).otherwise(action_name)
     said = human.with_columns(action_name.alias("_act")).filter(pl.col("_act").is_not_null() & ~talk)
@@ -496,9 +499,10 @@ def build_entries(inc: Incident, events: pl.DataFrame, sig: pl.DataFrame, rules:
     human = _human(window, rules)
     ruled = [r for r in rules["milestones"].values()]
     pats = [p for r in ruled for p in r.get("patterns", [])] + [p for ps in rules["attempts"]["actions"].values() for p in ps]
+    talk = any_match(pl.col("_text"), rules["hypothetical"]["patterns"])
     keep = human.filter(
         kind.is_in(["change", "alert"])
-        | (kind.is_in(["chat", "note"]) & any_match(pl.col("_text"), pats))
+        | (kind.is_in(["chat", "note"]) & any_match(pl.col("_text"), pats) & ~talk)
         | (kind == "ticket") & pl.col("action").fill_null("").is_in(["escalated", "assigned", "solved", "closed", "reopened"])
     )
     for row in keep.iter_rows(named=True):
@@ -513,7 +517,9 @@ def build_entries(inc: Incident, events: pl.DataFrame, sig: pl.DataFrame, rules:
         entries.append(Entry(rest["ts"][0], f"{rest.height} more support tickets created until {rest['ts'][-1]:%H:%M} UTC", None, "ticket",
                              first["source"], first["file"], int(rest["line"][0]) if rest["line"][0] is not None else None))
     if sig.height:
-        firsts = sig.sort("ts", "file", "line", nulls_last=True).unique("template_id", keep="first", maintain_order=True)
+        # The first appearance of each bursting template in this incident (not its first ever, days before).
+        since = inc.at("trigger") or inc.at("impact_start") or lo
+        firsts = sig.filter(pl.col("ts") >= since).sort("ts", "file", "line", nulls_last=True).unique("template_id", keep="first", maintain_order=True)
         for row in firsts.iter_rows(named=True):
             if (row["file"], row["line"]) in seen:
                 continue
