@@ -17,7 +17,7 @@ import polars as pl
 from timeline.schema import LEVELS
 from timeline.sources._account import FileAccount
 from timeline.sources._spec import Spec
-from timeline.sources._time import ISO_FORMATS, TimeOptions, time_exprs
+from timeline.sources._time import ISO_FORMATS, TimeOptions, add_time_columns, time_exprs
 
 _MATCH = "_m"
 
@@ -60,6 +60,24 @@ def _attrs_expr(names: list[str]) -> pl.Expr:
     if not names:
         return pl.lit(None, dtype=pl.String)
     return pl.struct([pl.col(n) for n in names]).struct.json_encode()
+
+
+def _add_time(frame: pl.DataFrame, spec: Spec, ctx: Context, rows: pl.Expr) -> pl.DataFrame:
+    """Add ``ts``, ``_zone`` and ``_terr`` for the record-start rows."""
+    cols = set(frame.columns)
+    ts_raw = _field(cols, spec.ts_fields)
+    if ts_raw is None:
+        msg = f"format {spec.name}: none of the time fields {spec.ts_fields} was extracted"
+        raise ValueError(msg)
+    zone_field = spec.timestamp.get("zone_field")
+    zone = pl.col(zone_field) if zone_field and zone_field in cols else None
+    formats = tuple(spec.timestamp.get("formats", ()))
+    if spec.timestamp.get("iso"):
+        formats = (*formats, *ISO_FORMATS)
+    return add_time_columns(
+        frame, ts_raw, formats=formats, epoch=spec.timestamp.get("epoch"), zone=zone,
+        missing=spec.timestamp.get("missing"), options=ctx.time, rows=rows,
+    )
 
 
 def _time_for(spec: Spec, cols: set[str], ctx: Context) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
@@ -107,18 +125,28 @@ def parse_regex_lines(lines: pl.DataFrame, spec: Spec, ctx: Context, account: Fi
     """Parse a line table with a regex spec; fill the account; return events (unsorted)."""
     text = pl.col("text")
     lf = lines.lazy()
-    extracted = []
+    # Patterns are tried in order, each only on the lines no earlier pattern read: most lines
+    # match the first, so the others cost little (capture groups are the dearest step).
+    # A trailing "rest of the line" group is cut by position after the match instead of captured:
+    # the capture engine then stops where the prefix ends, which halves the cost on long lines.
+    matched: list[pl.Expr] = []
+    tails: list[str | None] = []
     for i, pat in enumerate(spec.patterns):
-        extracted.append(text.str.extract_groups(f"(?P<{_MATCH}>){pat.regex}").alias(f"_p{i}"))
-    lf = lf.with_columns(extracted)
-    matched = [pl.col(f"_p{i}").struct.field(_MATCH).is_not_null() for i in range(len(spec.patterns))]
+        pending = pl.any_horizontal(matched).not_() if matched else None
+        subject = text if pending is None else pl.when(pending).then(text)
+        head, tail = _split_tail(pat.regex)
+        tails.append(tail)
+        lf = lf.with_columns(subject.str.extract_groups(f"(?P<{_MATCH}>{_ascii_digits(head)})").alias(f"_p{i}"))
+        matched.append(pl.col(f"_p{i}").struct.field(_MATCH).is_not_null())
     groups = spec.groups
     field_exprs = []
     for g in groups:
         chain = None
         for i, pat in enumerate(spec.patterns):
             # First match wins: a group only the later patterns have stays empty on lines an earlier one read.
-            if g in pat.compiled.groupindex:
+            if g == tails[i]:
+                value = text.str.slice(pl.col(f"_p{i}").struct.field(_MATCH).str.len_chars())
+            elif g in pat.compiled.groupindex:
                 value = pl.col(f"_p{i}").struct.field(g)
             else:
                 value = pl.lit(None, dtype=pl.String)
@@ -132,6 +160,26 @@ def parse_regex_lines(lines: pl.DataFrame, spec: Spec, ctx: Context, account: Fi
     lf = lf.drop([f"_p{i}" for i in range(len(spec.patterns))])
     frame = lf.collect()
     return _assemble(frame, spec, ctx, account, list(spec.field_names))
+
+
+_TAIL = re.compile(r"\(\?P<(\w+)>\.\*\)\$$")
+
+
+def _split_tail(regex: str) -> tuple[str, str | None]:
+    """Split ``...(?P<message>.*)$`` into the head regex and the tail group's name."""
+    m = _TAIL.search(regex)
+    if not m or "|" in regex[m.start() :]:
+        return regex, None
+    head = regex[: m.start()]
+    # The head must not end inside an open group or alternation for the cut to be safe.
+    if head.count("(") - head.count("\\(") != head.count(")") - head.count("\\)"):
+        return regex, None
+    return head, m.group(1)
+
+
+def _ascii_digits(regex: str) -> str:
+    """``\\d`` as ASCII digits: Unicode digit classes slow the capture engine and logs write ASCII."""
+    return re.sub(r"(?<!\\)\\d", "[0-9]", regex)
 
 
 def _with_fields(spec: Spec, pattern_fields: list[pl.Expr]) -> list[pl.Expr]:
@@ -183,7 +231,6 @@ def _assemble(frame: pl.DataFrame, spec: Spec, ctx: Context, account: FileAccoun
         cont_like = pl.lit(False)
     joined_match = pl.col("_matched") & ~starts
 
-    ts, zone_text, terr = _time_for(spec, cols, ctx)
     frame = frame.with_columns(
         blank.alias("_blank"),
         starts.alias("_start"),
@@ -199,11 +246,7 @@ def _assemble(frame: pl.DataFrame, spec: Spec, ctx: Context, account: FileAccoun
             pl.when(pl.col("_start")).then(pl.when(member).then(pl.col(c)).drop_nulls().first().over("_rec")).otherwise(pl.col(c)).alias(c)
             for c in fields
         )
-    frame = frame.with_columns(
-        pl.when(pl.col("_start")).then(ts).alias("ts"),
-        pl.when(pl.col("_start")).then(zone_text).alias("_zone"),
-        pl.when(pl.col("_start")).then(terr).alias("_terr"),
-    )
+    frame = _add_time(frame, spec, ctx, pl.col("_start"))
     start_ok = pl.col("_start") & pl.col("_terr").is_null()
     frame = frame.with_columns(
         pl.when(pl.col("_start")).then(start_ok).otherwise(None).forward_fill().alias("_rec_ok"),

@@ -255,6 +255,100 @@ def time_exprs(
     return ts, zone_text, error
 
 
+def add_time_columns(
+    frame: pl.DataFrame,
+    raw: pl.Expr,
+    *,
+    formats: Sequence[str] = (),
+    epoch: str | None = None,
+    zone: pl.Expr | None = None,
+    missing: str | None = None,
+    options: TimeOptions,
+    rows: pl.Expr | None = None,
+) -> pl.DataFrame:
+    """Read a raw time column into ``ts`` (UTC), ``_zone`` and ``_terr`` columns, in stages.
+
+    The same reading as :func:`time_exprs`, but each intermediate (the text
+    without its zone, the naive time, the offset) is computed once as a column
+    and the costly branches run only when the data needs them: offsets only
+    if some line carries a zone, the ordered DST resolution only if some time
+    falls in a repeated hour. ``rows`` limits the work to record-start lines.
+    """
+    cols = ["ts", "_zone", "_terr"]
+    work = frame.select(
+        (rows if rows is not None else pl.lit(True)).alias("_rows"),
+        (pl.when(rows).then(raw) if rows is not None else raw).alias("_traw"),
+        *( [(pl.when(rows).then(zone) if rows is not None else zone).alias("_tzf")] if zone is not None else [] ),
+    )
+    if epoch is not None or missing is not None:
+        ts, zone_text, error = time_exprs(
+            pl.col("_traw"), formats=formats, epoch=epoch, zone=pl.col("_tzf") if zone is not None else None,
+            missing=missing, options=options,
+        )
+        out = work.select(ts.alias("ts"), zone_text.alias("_zone"), error.alias("_terr"))
+        return frame.with_columns(out.get_columns()).with_columns(
+            pl.when(rows if rows is not None else pl.lit(True)).then(pl.col(c)).alias(c) for c in cols
+        )
+    abbreviations = dict(ZONE_ABBREVIATIONS)
+    if options.zone_abbreviations:
+        abbreviations.update({k.upper(): v for k, v in options.zone_abbreviations.items()})
+    text = pl.col("_traw").cast(pl.String).str.strip_chars()
+    if zone is None:
+        work = work.with_columns(text.str.extract_groups(_ZONE_SPLIT).alias("_parts"))
+        work = work.with_columns(
+            pl.coalesce(pl.col("_parts").struct.field("1"), text).alias("_tbase"),
+            pl.col("_parts").struct.field("2").str.strip_chars().alias("_zone"),
+        ).drop("_parts")
+    else:
+        ztext = pl.col("_tzf").cast(pl.String).str.strip_chars()
+        work = work.with_columns(text.alias("_tbase"), pl.when(ztext == "").then(None).otherwise(ztext).alias("_zone"))
+    # Formats are tried in order, each only on the values no earlier one read.
+    work = work.with_columns(pl.lit(None, dtype=pl.Datetime("us")).alias("_naive"))
+    for fmt in formats:
+        todo = work["_naive"].is_null() & work["_tbase"].is_not_null()
+        if not todo.any():
+            break
+        parsed = pl.when(pl.col("_naive").is_null()).then(
+            pl.col("_tbase").str.to_datetime(fmt, strict=False, time_unit="us", cache=False)
+        ).otherwise(pl.col("_naive"))
+        work = work.with_columns(parsed.alias("_naive"))
+    n_zoned = work.height - work["_zone"].null_count()
+    n_naive = work.filter(pl.col("_zone").is_null() & pl.col("_naive").is_not_null()).height
+    tz = options.tz or "UTC"
+    exprs: list[pl.Expr] = []
+    if n_zoned:
+        work = work.with_columns(_offset_seconds(pl.col("_zone"), abbreviations).alias("_off"))
+        zoned = (pl.col("_naive") - pl.duration(seconds=pl.col("_off"))).dt.replace_time_zone("UTC")
+    else:
+        work = work.with_columns(pl.lit(None, dtype=pl.Int64).alias("_off"))
+        zoned = pl.lit(None, dtype=pl.Datetime("us", "UTC"))
+    if n_naive:
+        quick = pl.col("_naive").dt.replace_time_zone(tz, ambiguous="null", non_existent="null")
+        work = work.with_columns(quick.alias("_local"))
+        unresolved = work.filter(pl.col("_local").is_null() & pl.col("_naive").is_not_null() & pl.col("_zone").is_null()).height
+        if unresolved:
+            # Some time is in a repeated or skipped hour: resolve by file order.
+            work = work.with_columns(_localize(pl.col("_naive"), tz).alias("_local"))
+        else:
+            work = work.with_columns(pl.col("_local").dt.convert_time_zone("UTC"))
+        local = pl.col("_local")
+    else:
+        local = pl.lit(None, dtype=pl.Datetime("us", "UTC"))
+    exprs.append(pl.when(pl.col("_zone").is_null()).then(local).otherwise(zoned).alias("ts"))
+    work = work.with_columns(exprs)
+    error = (
+        pl.when(pl.col("_naive").is_null())
+        .then(pl.lit(f"time does not match {' or '.join(formats)}" if formats else "no time"))
+        .when(pl.col("_zone").is_not_null() & pl.col("_off").is_null())
+        .then(pl.format("unknown time zone {} (pass zone_abbreviations= to name it)", pl.col("_zone")))
+        .when(pl.col("ts").is_null())
+        .then(pl.lit(f"local time does not exist in {tz} (skipped by a DST change)"))
+    )
+    error = pl.when(pl.col("_rows")).then(error)
+    work = work.select(pl.col("ts").cast(pl.Datetime("us", "UTC")), pl.col("_zone"), error.alias("_terr"))
+    return frame.with_columns(work.get_columns())
+
+
 def _year_from_mtime(mtime: float | None) -> int:
     if mtime is None:
         return dt.datetime.now(dt.UTC).year
