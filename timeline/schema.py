@@ -70,7 +70,12 @@ def conform(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
 
 def sort_events(frame: pl.DataFrame) -> pl.DataFrame:
     """Sort events by time, then provenance, so any input order gives the same table."""
-    return frame.sort(["ts", "file", "line", "source", "message"], nulls_last=True, maintain_order=True)
+    # (file, line) identifies a read event, so it settles every tie; tables built by hand
+    # without provenance fall back to source and message, which cost more to compare.
+    keys = ["ts", "file", "line"]
+    if frame.height and (frame["file"].null_count() or frame["line"].null_count()):
+        keys += ["source", "message"]
+    return frame.sort(keys, nulls_last=True, maintain_order=True)
 
 
 def as_polars(table: Any) -> pl.DataFrame:

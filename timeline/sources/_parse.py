@@ -209,7 +209,7 @@ def _assemble(frame: pl.DataFrame, spec: Spec, ctx: Context, account: FileAccoun
     """
     cols = set(frame.columns)
     ml = spec.multiline
-    blank = pl.col("text").str.strip_chars() == ""
+    blank = ~pl.col("text").str.contains(r"\S")
     if ml.get("ignore"):
         blank = blank | pl.col("text").str.contains(ml["ignore"])
     starts = pl.col("_matched") & ~blank
@@ -225,7 +225,9 @@ def _assemble(frame: pl.DataFrame, spec: Spec, ctx: Context, account: FileAccoun
         partial = pl.col(partial_field).cast(pl.String).str.contains(ml.get("partial_regex", "^P$")).fill_null(False)
         starts = starts & ~partial.shift(1).fill_null(False)
     cont_regex = ml.get("continuation")
-    if cont_regex:
+    if cont_regex in (".", ".*", "^.*$"):
+        cont_like = pl.lit(True)
+    elif cont_regex:
         cont_like = pl.col("text").str.contains(cont_regex)
     else:
         cont_like = pl.lit(False)

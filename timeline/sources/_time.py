@@ -46,6 +46,10 @@ AMBIGUOUS_ABBREVIATIONS = frozenset({"CST", "IST", "BST", "AST", "GST"})
 # A trailing zone: Z, a numeric offset, or a 2-5 letter abbreviation after a space.
 _ZONE_SPLIT = r"^(.*?)\s*(Z|z|[+-]\d{2}:?\d{2}|[+-]\d{2}|\s[A-Z]{2,5}|(?:UTC|GMT)[+-]\d{1,2}(?::?\d{2})?)$"
 
+_ZONE_SUFFIX = (
+    r"(?P<sfx>\s*(?P<z>Z|z|[+-][0-9]{2}:?[0-9]{2}|[+-][0-9]{2}|(?:UTC|GMT)[+-][0-9]{1,2}(?::?[0-9]{2})?)|\s+(?P<w>[A-Z]{2,5}))$"
+)
+# A letters-only zone (group w) must follow a space ("... 09:14:07 PDT"), not touch the digits.
 ISO_FORMATS = ("%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M")
 EPOCH_UNITS = {"s": 1_000_000, "ms": 1_000, "us": 1, "ns": 0.001}
 
@@ -294,11 +298,19 @@ def add_time_columns(
         abbreviations.update({k.upper(): v for k, v in options.zone_abbreviations.items()})
     text = pl.col("_traw").cast(pl.String).str.strip_chars()
     if zone is None:
-        work = work.with_columns(text.str.extract_groups(_ZONE_SPLIT).alias("_parts"))
+        # The zone is found from the end of the value (the regex engine anchors at the end and
+        # captures only the short suffix), then cut off by position.
+        work = work.with_columns(text.alias("_ttext"))
+        work = work.with_columns(pl.col("_ttext").str.extract_groups(_ZONE_SUFFIX).alias("_parts"))
+        suffix = pl.col("_parts").struct.field("sfx")
+        zone_found = pl.coalesce(pl.col("_parts").struct.field("z"), pl.col("_parts").struct.field("w"))
+        not_zone = zone_found.str.to_uppercase().is_in(["AM", "PM"]).fill_null(False)
         work = work.with_columns(
-            pl.coalesce(pl.col("_parts").struct.field("1"), text).alias("_tbase"),
-            pl.col("_parts").struct.field("2").str.strip_chars().alias("_zone"),
-        ).drop("_parts")
+            pl.when(suffix.is_null() | not_zone).then(pl.col("_ttext"))
+            .otherwise(pl.col("_ttext").str.slice(0, pl.col("_ttext").str.len_chars() - suffix.str.len_chars()))
+            .alias("_tbase"),
+            pl.when(not_zone).then(None).otherwise(zone_found).alias("_zone"),
+        ).drop("_parts", "_ttext")
     else:
         ztext = pl.col("_tzf").cast(pl.String).str.strip_chars()
         work = work.with_columns(text.alias("_tbase"), pl.when(ztext == "").then(None).otherwise(ztext).alias("_zone"))
@@ -317,7 +329,12 @@ def add_time_columns(
     tz = options.tz or "UTC"
     exprs: list[pl.Expr] = []
     if n_zoned:
-        work = work.with_columns(_offset_seconds(pl.col("_zone"), abbreviations).alias("_off"))
+        # Few distinct zones: work their offsets out once each, then map.
+        zones = work.select(pl.col("_zone").drop_nulls().unique())
+        offsets = zones.select(pl.col("_zone"), _offset_seconds(pl.col("_zone"), abbreviations).alias("_o"))
+        work = work.with_columns(
+            pl.col("_zone").replace_strict(offsets["_zone"], offsets["_o"], default=None, return_dtype=pl.Int64).alias("_off")
+        )
         zoned = (pl.col("_naive") - pl.duration(seconds=pl.col("_off"))).dt.replace_time_zone("UTC")
     else:
         work = work.with_columns(pl.lit(None, dtype=pl.Int64).alias("_off"))
