@@ -86,7 +86,13 @@ def run(args: argparse.Namespace) -> int:
     from timeline.cli import read_from_args
 
     events = read_from_args(args)
-    summary = template_summary(events.df, window=args.window, baseline=args.baseline)
+    window = args.window
+    if window is None:
+        window = _incident_window(events)
+        if window is not None:
+            print(f"window: {window[0]:%Y-%m-%d %H:%M:%S} .. {window[1]:%Y-%m-%d %H:%M:%S} UTC "
+                  "(the largest error burst; --window to choose)", file=sys.stderr)
+    summary = template_summary(events.df, window=window, baseline=args.baseline)
     if args.json == "-":
         json.dump(to_records(summary), sys.stdout, indent=2)
         print()
@@ -96,3 +102,17 @@ def run(args: argparse.Namespace) -> int:
         Path(args.json).write_text(json.dumps(to_records(summary), indent=2))
         print(f"{summary.height:,} templates written to {args.json}")
     return 0
+
+
+def _incident_window(events):  # noqa: ANN001, ANN202 - EventTable -> (start, end) or None
+    """The window of the largest error burst, from impact start (or trigger) to mitigation."""
+    from timeline._errors import ReconstructError
+    from timeline.reconstruct import reconstruct
+
+    try:
+        inc = reconstruct(events)
+    except ReconstructError:
+        return None
+    start = inc.at("trigger") or inc.at("impact_start")
+    end = inc.at("mitigated") or inc.window[1]
+    return (start, end) if start and end and end > start else None
