@@ -37,6 +37,7 @@ import csv
 import io
 import json
 import random
+import re
 import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -127,6 +128,11 @@ def ms(n: float) -> timedelta:
 # --------------------------------------------------------------------------- record sinks
 
 
+def tabbed(text: str) -> str:
+    """A message as PostgreSQL's stderr log writes it: a tab after each newline."""
+    return re.sub(r"\n(?!\t)", "\n\t", text)
+
+
 class PgStderr:
     """PostgreSQL stderr log, ``log_line_prefix = '%m [%p] %q%u@%d '``."""
 
@@ -145,8 +151,9 @@ class PgStderr:
     ) -> None:
         """Append one message; ``who`` is ``user@db`` for session processes."""
         prefix = f"{pg_m(t, self.tz)} [{pid}] " + (f"{who} " if who else "")
-        lines = [f"{prefix}{level}:  {msg}"]
-        lines += [f"{prefix}{lvl}:  {text}" for lvl, text in extra]
+        # elog.c's append_with_tabs: every newline inside a message is followed by a tab.
+        lines = [f"{prefix}{level}:  {tabbed(msg)}"]
+        lines += [f"{prefix}{lvl}:  {tabbed(text)}" for lvl, text in extra]
         self.recs.append((t, "\n".join(lines)))
 
 

@@ -48,6 +48,7 @@ def fixture_noisy(tmp_path_factory):
     subprocess.run([sys.executable, str(REPO / "data" / "make_sample_incident.py"), "--variant", "noisy", "--out", str(out)], check=True)
     truth = json.loads((out / ".truth.json").read_text())
     events = tl.read(out, tz=truth.get("timezone", TZ), quiet=True)
+    assert events.rejected == 0, {a.file: a.rejected_reasons for a in events.account if a.rejected}
     return truth, reconstruct(events, tz=truth.get("timezone", TZ))
 
 
