@@ -20,7 +20,7 @@ from timeline.sources._inputs import InputFile, expand, source_name
 from timeline.sources._lines import read_lines
 from timeline.sources._parse import Context, parse_csv_bytes, parse_jsonl_lines, parse_regex_lines
 from timeline.sources._sniff import sniff_lines
-from timeline.sources._spec import Spec, load_specs, resolve_spec
+from timeline.sources._spec import Spec, SpecCatalog, load_specs, resolve_spec
 from timeline.sources._tagging import tag_db_changes
 from timeline.sources._time import TimeOptions, correct_year_against_mtime, get_zone
 
@@ -73,7 +73,7 @@ def read_file(
         p = Path(item)
         item = InputFile(p, p.parent)
     path = item.path
-    specs = specs if specs is not None else load_specs()
+    specs = specs if specs is not None else SpecCatalog()
     src = source or source_name(path, item.root)
     forced = resolve_spec(format, specs) if format is not None else None
     options = documents.DocumentOptions(
@@ -254,7 +254,7 @@ def read(
     if isinstance(date, str):
         date = dt.date.fromisoformat(date)
     dirs = [formats_dir] if isinstance(formats_dir, (str, Path)) else list(formats_dir or [])
-    specs = load_specs(dirs)
+    specs = SpecCatalog(dirs)
     notes: list[str] = []
     items = expand(list(paths), notes, documents.directory_units)
     frames: list[pl.DataFrame] = []

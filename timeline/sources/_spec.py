@@ -73,7 +73,7 @@ import difflib
 import importlib
 import re
 import tomllib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -346,6 +346,61 @@ def load_specs(extra_dirs: Iterable[str | Path] = ()) -> dict[str, Spec]:
         specs[spec.name] = spec
     _CACHE[key] = specs
     return specs
+
+
+_ONE: dict[str, tuple[str, Spec]] = {}
+
+
+class SpecCatalog(Mapping[str, Spec]):
+    """The specs of :func:`load_specs`, read only when they are needed.
+
+    Looking up a shipped format by name (``format="python_logging"`` with no
+    spec folders of the user's) reads just that spec's file; listing,
+    iterating or sniffing reads them all once.
+    """
+
+    def __init__(self, extra_dirs: Iterable[str | Path] = ()) -> None:
+        self._dirs = [Path(d) for d in extra_dirs]
+        self._all: dict[str, Spec] | None = None
+        for folder in self._dirs:
+            if not folder.is_dir():
+                msg = f"format spec folder {folder} does not exist"
+                raise FormatSpecError(msg)
+
+    def _everything(self) -> dict[str, Spec]:
+        if self._all is None:
+            self._all = load_specs(self._dirs)
+        return self._all
+
+    def _one(self, name: str) -> Spec | None:
+        """A shipped spec from its own file, when the file is named after it."""
+        if self._all is not None or self._dirs or not re.fullmatch(r"[A-Za-z0-9_]+", name):
+            return None
+        path = _BUILTIN_DIR / f"{name}.toml"
+        try:
+            stamp = f"{path.stat().st_mtime_ns}"
+        except OSError:
+            return None
+        cached = _ONE.get(name)
+        if cached is None or cached[0] != stamp:
+            cached = (stamp, load_spec_file(path))
+            _ONE[name] = cached
+        return cached[1] if cached[1].name == name else None
+
+    def __getitem__(self, name: str) -> Spec:
+        spec = self._one(name)
+        return spec if spec is not None else self._everything()[name]
+
+    def __contains__(self, name: object) -> bool:
+        if isinstance(name, str) and self._one(name) is not None:
+            return True
+        return name in self._everything()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._everything())
+
+    def __len__(self) -> int:
+        return len(self._everything())
 
 
 Translator = Callable[[str], Spec]
