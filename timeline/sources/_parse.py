@@ -202,10 +202,13 @@ def _with_fields(spec: Spec, pattern_fields: list[pl.Expr]) -> list[pl.Expr]:
     return list(by_name.values())
 
 
-def _assemble(frame: pl.DataFrame, spec: Spec, ctx: Context, account: FileAccount, groups: list[str]) -> pl.DataFrame:
+def _assemble(
+    frame: pl.DataFrame, spec: Spec, ctx: Context, account: FileAccount, groups: list[str], *, attrs_from_text: bool = False
+) -> pl.DataFrame:
     """Multi-line assembly, time, levels and accounting for a parsed line table.
 
     ``frame`` has ``line``, ``text``, ``_matched`` and one column per field.
+    ``attrs_from_text``: the event's attrs are its first line as read (a JSON record).
     """
     cols = set(frame.columns)
     ml = spec.multiline
@@ -321,9 +324,12 @@ def _assemble(frame: pl.DataFrame, spec: Spec, ctx: Context, account: FileAccoun
     )
     if ml.get("strip", True):
         message = message.str.strip_chars_end()
+    columns = _event_columns(spec, set(events.columns), ctx, attr_names)
+    if attrs_from_text:
+        columns = [pl.col("text").alias("attrs") if c.meta.output_name() == "attrs" else c for c in columns]
     out = events.select(
         pl.col("ts"),
-        *_event_columns(spec, set(events.columns), ctx, attr_names),
+        *columns,
         message.alias("message"),
         pl.col("line").cast(pl.UInt32),
         pl.col("_zone"),
@@ -401,20 +407,26 @@ def parse_jsonl_lines(lines: pl.DataFrame, spec: Spec, ctx: Context, account: Fi
     for extra in more:
         if extra and extra not in keys:
             keys.append(extra)
-    frame = lines.with_columns(
-        (pl.col("text").str.strip_chars_start().str.starts_with("{") & pl.col("text").str.strip_chars_end().str.ends_with("}")).alias("_obj")
-    )
-    decoded = _decode_json(frame.filter(pl.col("_obj"))["text"], keys)
-    obj_rows = frame.filter(pl.col("_obj")).select("line").with_columns(decoded)
-    frame = frame.join(obj_rows, on="line", how="left", maintain_order="left")
-    frame = frame.with_columns(pl.col("_ok").fill_null(False).alias("_matched")).drop("_obj", "_ok")
+    text = pl.col("text")
+    # Most lines are bare objects: test the cheap form first, strip only the lines it fails on.
+    obj = lines.lazy().select((text.str.starts_with("{") & text.str.ends_with("}")).alias("_obj")).collect()["_obj"]
+    if not obj.all():
+        loose = lines.lazy().select(
+            (text.str.strip_chars_start().str.starts_with("{") & text.str.strip_chars_end().str.ends_with("}")).alias("_obj")
+        ).collect()["_obj"]
+        obj = obj | loose
+    if obj.all():
+        frame = lines.with_columns(_decode_json(lines["text"], keys))
+    else:
+        frame = lines.with_columns(obj.alias("_obj"))
+        decoded = _decode_json(frame.filter(pl.col("_obj"))["text"], keys)
+        obj_rows = frame.filter(pl.col("_obj")).select("line").with_columns(decoded)
+        frame = frame.join(obj_rows, on="line", how="left", maintain_order="left").drop("_obj")
+    frame = frame.with_columns(pl.col("_ok").fill_null(False).alias("_matched")).drop("_ok")
     frame = frame.rename({k: _safe(k) for k in keys if k in frame.columns and _safe(k) != k})
     safe_spec = _safe_spec(spec, keys)
-    out = _assemble(frame, safe_spec, ctx, account, [])
     # attrs for JSON records: the record itself, every field kept.
-    raw = frame.select("line", pl.col("text").alias("_raw"))
-    out = out.join(raw, on="line", how="left", maintain_order="left")
-    return out.with_columns(pl.col("_raw").alias("attrs")).drop("_raw")
+    return _assemble(frame, safe_spec, ctx, account, [], attrs_from_text=True)
 
 
 def _safe(key: str) -> str:
@@ -475,16 +487,17 @@ def _decode_json(text: pl.Series, keys: list[str]) -> list[pl.Series]:
             top.setdefault(k.split(".")[0], pl.String)
     dtype = pl.Struct(top)
     try:
-        decoded = text.str.json_decode(dtype)
-        ok = decoded.is_not_null()
-        cols = [pl.Series("_ok", ok)]
+        # Decoded inside a lazy query: the engine spreads the chunks over the cores (eager decoding uses one).
+        decoded = pl.col("_d")
+        exprs = [decoded.is_not_null().alias("_ok")]
         for k in keys:
             value = decoded.struct.field(k)
             if "." in k:
                 nested = decoded.struct.field(k.split(".")[0]).str.json_path_match("$." + ".".join(k.split(".")[1:]))
-                value = value.fill_null(nested) if value.dtype == nested.dtype else value
-            cols.append(value.cast(pl.String).alias(_safe(k)))
-        return cols
+                value = value.fill_null(nested)
+            exprs.append(value.cast(pl.String).alias(_safe(k)))
+        out = text.to_frame("_t").lazy().select(pl.col("_t").str.json_decode(dtype).alias("_d")).select(exprs).collect()
+        return out.get_columns()
     except pl.exceptions.ComputeError:
         pass
     try:

@@ -301,22 +301,26 @@ def add_time_columns(
         # The zone is found from the end of the value (the regex engine anchors at the end and
         # captures only the short suffix), then cut off by position.
         work = work.with_columns(text.alias("_ttext"))
-        work = work.with_columns(pl.col("_ttext").str.extract_groups(_ZONE_SUFFIX).alias("_parts"))
-        suffix = pl.col("_parts").struct.field("sfx")
-        zone_found = pl.coalesce(pl.col("_parts").struct.field("z"), pl.col("_parts").struct.field("w"))
-        not_zone = zone_found.str.to_uppercase().is_in(["AM", "PM"]).fill_null(False)
-        work = work.with_columns(
-            pl.when(suffix.is_null() | not_zone).then(pl.col("_ttext"))
-            .otherwise(pl.col("_ttext").str.slice(0, pl.col("_ttext").str.len_chars() - suffix.str.len_chars()))
-            .alias("_tbase"),
-            pl.when(not_zone).then(None).otherwise(zone_found).alias("_zone"),
-        ).drop("_parts", "_ttext")
+        quick = _quick_zone_split(work)
+        if quick is not None:
+            work = quick
+        else:
+            work = work.with_columns(pl.col("_ttext").str.extract_groups(_ZONE_SUFFIX).alias("_parts"))
+            suffix = pl.col("_parts").struct.field("sfx")
+            zone_found = pl.coalesce(pl.col("_parts").struct.field("z"), pl.col("_parts").struct.field("w"))
+            not_zone = zone_found.str.to_uppercase().is_in(["AM", "PM"]).fill_null(False)
+            work = work.with_columns(
+                pl.when(suffix.is_null() | not_zone).then(pl.col("_ttext"))
+                .otherwise(pl.col("_ttext").str.slice(0, pl.col("_ttext").str.len_chars() - suffix.str.len_chars()))
+                .alias("_tbase"),
+                pl.when(not_zone).then(None).otherwise(zone_found).alias("_zone"),
+            ).drop("_parts", "_ttext")
     else:
         ztext = pl.col("_tzf").cast(pl.String).str.strip_chars()
         work = work.with_columns(text.alias("_tbase"), pl.when(ztext == "").then(None).otherwise(ztext).alias("_zone"))
     # Formats are tried in order, each only on the values no earlier one read.
     work = work.with_columns(pl.lit(None, dtype=pl.Datetime("us")).alias("_naive"))
-    for fmt in formats:
+    for fmt in _with_fixed_fractions(formats, work["_tbase"]):
         todo = work["_naive"].is_null() & work["_tbase"].is_not_null()
         if not todo.any():
             break
@@ -364,6 +368,51 @@ def add_time_columns(
     error = pl.when(pl.col("_rows")).then(error)
     work = work.select(pl.col("ts").cast(pl.Datetime("us", "UTC")), pl.col("_zone"), error.alias("_terr"))
     return frame.with_columns(work.get_columns())
+
+
+def _quick_zone_split(work: pl.DataFrame) -> pl.DataFrame | None:
+    """Split ``...:SS.ffffff-07:00`` / ``...:SSZ`` by position when every value ends that way.
+
+    The same split as the ``_ZONE_SUFFIX`` regex gives for these shapes (an offset
+    or ``Z`` right after a digit), without running it; None when some value has
+    another shape, and the regex is used for all.
+    """
+    tt = pl.col("_ttext")
+    offset = tt.str.tail(6).str.contains(r"^[+-][0-9]{2}:[0-9]{2}$") & tt.str.len_bytes().ge(7)
+    zulu = tt.str.tail(1).is_in(["Z", "z"]) & tt.str.len_bytes().ge(2)
+    n = pl.when(offset).then(pl.lit(6, pl.Int64)).when(zulu).then(pl.lit(1, pl.Int64))
+    before = tt.str.head(-n).str.tail(1)
+    ok = (n.is_not_null() & before.is_in(list("0123456789"))) | tt.is_null()
+    if not work.lazy().select(ok.all()).collect().item():
+        return None
+    return work.lazy().with_columns(
+        tt.str.head(-n).alias("_tbase"), tt.str.tail(n).alias("_zone")
+    ).drop("_ttext").collect()
+
+
+_FRACTION = re.compile(r"[.,]([0-9]+)$")
+
+
+def _with_fixed_fractions(formats: Sequence[str], values: pl.Series) -> list[str]:
+    """The formats, each ``%.f`` one preceded by its fixed-width twin (``.%6f``) for these values.
+
+    ``%.f`` parses any number of digits but is several times slower; when the
+    first value has 3, 6 or 9 digits, the fixed form reads the values written
+    that way (to the same instant) and the ``%.f`` form then reads the rest.
+    """
+    if not any("%.f" in f for f in formats):
+        return list(formats)
+    first = values.drop_nulls().head(1).to_list()
+    m = _FRACTION.search(first[0]) if first else None
+    if not m or m.group(0)[0] != "." or len(m.group(1)) not in (3, 6, 9):
+        return list(formats)
+    width = len(m.group(1))
+    out: list[str] = []
+    for f in formats:
+        if "%.f" in f:
+            out.append(f.replace("%.f", f".%{width}f"))
+        out.append(f)
+    return out
 
 
 def _year_from_mtime(mtime: float | None) -> int:
