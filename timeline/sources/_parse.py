@@ -236,13 +236,18 @@ def _assemble(
         cont_like = pl.lit(False)
     joined_match = pl.col("_matched") & ~starts
 
-    frame = frame.with_columns(
-        blank.alias("_blank"),
-        starts.alias("_start"),
-        (joined_match | (~pl.col("_matched") & ~blank & cont_like)).alias("_cont"),
+    # Lazy steps, collected once: the engine runs the expressions over both cores.
+    frame = (
+        frame.lazy()
+        .with_columns(
+            blank.alias("_blank"),
+            starts.alias("_start"),
+            (joined_match | (~pl.col("_matched") & ~blank & cont_like)).alias("_cont"),
+        )
+        # A record is a start line plus the continuation lines after it (blank lines inside it are skipped).
+        .with_columns(pl.col("_start").cast(pl.UInt32).cum_sum().alias("_rec"))
+        .collect()
     )
-    # A record is a start line plus the continuation lines after it (blank lines inside it are skipped).
-    frame = frame.with_columns(pl.col("_start").cast(pl.UInt32).cum_sum().alias("_rec"))
     if ml.get("record_fields"):
         # Fields the first line lacks come from the record's joined lines (first value wins).
         member = pl.col("_start") | (pl.col("_cont") & ~pl.col("_blank"))
@@ -253,32 +258,31 @@ def _assemble(
         )
     frame = _add_time(frame, spec, ctx, pl.col("_start"))
     start_ok = pl.col("_start") & pl.col("_terr").is_null()
-    frame = frame.with_columns(
-        pl.when(pl.col("_start")).then(start_ok).otherwise(None).forward_fill().alias("_rec_ok"),
-    )
+    rec_ok = pl.when(pl.col("_start")).then(start_ok).otherwise(None).forward_fill()
     status = (
         pl.when(pl.col("_start") & pl.col("_terr").is_null())
-        .then(pl.lit("event"))
+        .then(pl.lit(_EVENT, pl.UInt8))
         .when(pl.col("_start"))
-        .then(pl.lit("bad_time"))
+        .then(pl.lit(_STATUS.index("bad_time"), pl.UInt8))
         .when(pl.col("_blank"))
-        .then(pl.lit("blank"))
-        .when(pl.col("_cont") & (pl.col("_rec") > 0) & pl.col("_rec_ok").fill_null(False))
-        .then(pl.lit("continuation"))
+        .then(pl.lit(_STATUS.index("blank"), pl.UInt8))
+        .when(pl.col("_cont") & (pl.col("_rec") > 0) & rec_ok.fill_null(False))
+        .then(pl.lit(_CONTINUATION, pl.UInt8))
         .when(pl.col("_cont") & (pl.col("_rec") > 0))
-        .then(pl.lit("orphan_of_rejected"))
+        .then(pl.lit(_STATUS.index("orphan_of_rejected"), pl.UInt8))
         .when(pl.col("_cont"))
-        .then(pl.lit("orphan"))
-        .otherwise(pl.lit("nomatch"))
+        .then(pl.lit(_STATUS.index("orphan"), pl.UInt8))
+        .otherwise(pl.lit(_STATUS.index("nomatch"), pl.UInt8))
     )
-    frame = frame.with_columns(status.alias("_status"))
+    frame = frame.lazy().with_columns(status.alias("_status")).drop("_blank", "_cont").collect()
 
-    counts = dict(frame.group_by("_status").len().iter_rows())
+    counts = {_STATUS[code]: n for code, n in frame.group_by("_status").len().iter_rows()}
     account.lines += frame.height
     account.events += counts.get("event", 0)
     account.continuation_lines += counts.get("continuation", 0)
     account.blank += counts.get("blank", 0)
-    _record_rejections(frame, spec, account)
+    if any(counts.get(k) for k in _REASONS) or counts.get("bad_time"):
+        _record_rejections(frame, spec, account)
 
     message_fields = spec.column("message")
     msg_expr = _field(cols, message_fields) if message_fields else None
@@ -301,7 +305,8 @@ def _assemble(
         is_joined = pl.col("_matched") & label.is_in([str(v) for v in ml.get("join_values", [])]).fill_null(False)
         cont_text = pl.when(is_joined).then(pl.concat_str([label, pl.lit(":  "), cont_text])).otherwise(cont_text)
     conts = (
-        frame.filter(pl.col("_status") == "continuation")
+        frame.lazy()
+        .filter(pl.col("_status") == _CONTINUATION)
         .with_columns(cont_text.alias("_piece"))
         .filter(pl.col("_piece") != "")
         .group_by("_rec", maintain_order=True)
@@ -312,8 +317,11 @@ def _assemble(
     if zone_field:
         reserved.add(zone_field)
     attr_names = [g for g in groups if g not in reserved and g not in spec.attrs_exclude]
-    events = frame.filter(pl.col("_status") == "event")
-    events = events.join(conts, on="_rec", how="left", maintain_order="left")
+    events = frame.lazy().filter(pl.col("_status") == _EVENT)
+    if counts.get("continuation"):
+        events = events.join(conts, on="_rec", how="left", maintain_order="left")
+    else:
+        events = events.with_columns(pl.lit(None, dtype=pl.String).alias("_tail"))
     head_empty = msg_expr.is_null() | (msg_expr == "")
     message = (
         pl.when(pl.col("_tail").is_null())
@@ -324,7 +332,7 @@ def _assemble(
     )
     if ml.get("strip", True):
         message = message.str.strip_chars_end()
-    columns = _event_columns(spec, set(events.columns), ctx, attr_names)
+    columns = _event_columns(spec, set(events.collect_schema().names()), ctx, attr_names)
     if attrs_from_text:
         columns = [pl.col("text").alias("attrs") if c.meta.output_name() == "attrs" else c for c in columns]
     out = events.select(
@@ -333,7 +341,7 @@ def _assemble(
         message.alias("message"),
         pl.col("line").cast(pl.UInt32),
         pl.col("_zone"),
-    )
+    ).collect()
     _note_times(out, account)
     return out.drop("_zone")
 
@@ -369,6 +377,11 @@ def _note_times(out: pl.DataFrame, account: FileAccount) -> None:
             account.tz_assumed = True
 
 
+_STATUS = ("event", "continuation", "blank", "bad_time", "nomatch", "orphan", "orphan_of_rejected")
+"""What each line turned out to be, as the small integer codes of the ``_status`` column."""
+_EVENT = _STATUS.index("event")
+_CONTINUATION = _STATUS.index("continuation")
+
 _REASONS = {
     "nomatch": "no pattern of format {fmt} matches",
     "orphan": "continuation line with no event before it",
@@ -377,13 +390,19 @@ _REASONS = {
 
 
 def _record_rejections(frame: pl.DataFrame, spec: Spec, account: FileAccount) -> None:
-    bad = frame.filter(pl.col("_status").is_in(["bad_time", "nomatch", "orphan", "orphan_of_rejected"]))
+    codes = [_STATUS.index(k) for k in ("bad_time", *_REASONS)]
+    bad = frame.filter(pl.col("_status").is_in(codes))
     if bad.height == 0:
         return
     reason = (
-        pl.when(pl.col("_status") == "bad_time")
+        pl.when(pl.col("_status") == _STATUS.index("bad_time"))
         .then(pl.col("_terr"))
-        .otherwise(pl.col("_status").replace_strict(list(_REASONS), [r.format(fmt=spec.name) for r in _REASONS.values()], default=None))
+        .otherwise(
+            pl.col("_status").replace_strict(
+                [_STATUS.index(k) for k in _REASONS], [r.format(fmt=spec.name) for r in _REASONS.values()], default=None,
+                return_dtype=pl.String,
+            )
+        )
     )
     bad = bad.with_columns(reason.alias("_reason"))
     for (why,), group in bad.group_by("_reason", maintain_order=True):
