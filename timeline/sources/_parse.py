@@ -124,41 +124,50 @@ def _event_columns(spec: Spec, cols: set[str], ctx: Context, attr_names: list[st
 def parse_regex_lines(lines: pl.DataFrame, spec: Spec, ctx: Context, account: FileAccount) -> pl.DataFrame:
     """Parse a line table with a regex spec; fill the account; return events (unsorted)."""
     text = pl.col("text")
-    lf = lines.lazy()
+    groups = list(spec.groups)
+    n = lines.height
+    values: dict[str, pl.Series] = {}
+    matched = pl.Series("_matched", [False] * n, dtype=pl.Boolean) if n else pl.Series("_matched", [], dtype=pl.Boolean)
     # Patterns are tried in order, each only on the lines no earlier pattern read: most lines
-    # match the first, so the others cost little (capture groups are the dearest step).
+    # match the first, and the others run on the few lines left (capture groups are the dearest step).
     # A trailing "rest of the line" group is cut by position after the match instead of captured:
     # the capture engine then stops where the prefix ends, which halves the cost on long lines.
-    matched: list[pl.Expr] = []
-    tails: list[str | None] = []
-    for i, pat in enumerate(spec.patterns):
-        pending = pl.any_horizontal(matched).not_() if matched else None
-        subject = text if pending is None else pl.when(pending).then(text)
+    where: pl.Series | None = None  # row positions of the lines still unread (None: all lines)
+    for pat in spec.patterns:
+        target = lines if where is None else lines[where]
+        if target.height == 0:
+            break
         head, tail = _split_tail(pat.regex)
-        tails.append(tail)
-        lf = lf.with_columns(subject.str.extract_groups(f"(?P<{_MATCH}>{_ascii_digits(head)})").alias(f"_p{i}"))
-        matched.append(pl.col(f"_p{i}").struct.field(_MATCH).is_not_null())
-    groups = spec.groups
-    field_exprs = []
-    for g in groups:
-        chain = None
-        for i, pat in enumerate(spec.patterns):
-            # First match wins: a group only the later patterns have stays empty on lines an earlier one read.
-            if g == tails[i]:
-                value = text.str.slice(pl.col(f"_p{i}").struct.field(_MATCH).str.len_chars())
+        found = pl.col("_p").struct.field(_MATCH)
+        exprs = [found.is_not_null().alias("_ok")]
+        for g in groups:
+            if g == tail:
+                exprs.append(pl.when(found.is_not_null()).then(text.str.slice(found.str.len_chars())).alias(g))
             elif g in pat.compiled.groupindex:
-                value = pl.col(f"_p{i}").struct.field(g)
-            else:
-                value = pl.lit(None, dtype=pl.String)
-            chain = pl.when(matched[i]).then(value) if chain is None else chain.when(matched[i]).then(value)
-        field_exprs.append(chain.otherwise(None).alias(g))  # type: ignore[union-attr]
-    pattern_name = pl.lit(None, dtype=pl.String)
-    for i in reversed(range(len(spec.patterns))):
-        pattern_name = pl.when(matched[i]).then(pl.lit(spec.patterns[i].name)).otherwise(pattern_name)
-    field_exprs = _with_fields(spec, field_exprs)
-    lf = lf.with_columns(*field_exprs, pl.any_horizontal(matched).alias("_matched"), pattern_name.alias("_pattern"))
-    lf = lf.drop([f"_p{i}" for i in range(len(spec.patterns))])
-    frame = lf.collect()
+                exprs.append(pl.col("_p").struct.field(g).alias(g))
+        got = (
+            target.lazy()
+            .with_columns(text.str.extract_groups(f"(?P<{_MATCH}>{_ascii_digits(head)})").alias("_p"))
+            .select(exprs)
+            .collect()
+        )
+        if where is None:
+            matched = got["_ok"].alias("_matched")
+            for g in got.columns[1:]:
+                values[g] = got[g]
+        else:
+            matched = matched.scatter(where, got["_ok"])
+            for g in got.columns[1:]:
+                column = values.get(g)
+                if column is None:
+                    column = pl.Series(g, [None] * n, dtype=pl.String)
+                values[g] = column.scatter(where, got[g])
+        where = matched.not_().arg_true()
+    frame = lines.with_columns(
+        [values.get(g, pl.Series(g, [None] * n, dtype=pl.String)).alias(g) for g in groups]
+    )
+    field_exprs = _with_fields(spec, [pl.col(g) for g in groups])
+    frame = frame.lazy().with_columns(*field_exprs).with_columns(matched).collect()
     return _assemble(frame, spec, ctx, account, list(spec.field_names))
 
 
