@@ -127,7 +127,7 @@ def parse_regex_lines(lines: pl.DataFrame, spec: Spec, ctx: Context, account: Fi
     groups = list(spec.groups)
     n = lines.height
     values: dict[str, pl.Series] = {}
-    matched = pl.Series("_matched", [False] * n, dtype=pl.Boolean) if n else pl.Series("_matched", [], dtype=pl.Boolean)
+    matched = pl.repeat(False, n, dtype=pl.Boolean, eager=True).alias("_matched")
     # Patterns are tried in order, each only on the lines no earlier pattern read: most lines
     # match the first, and the others run on the few lines left (capture groups are the dearest step).
     # A trailing "rest of the line" group is cut by position after the match instead of captured:
@@ -160,15 +160,19 @@ def parse_regex_lines(lines: pl.DataFrame, spec: Spec, ctx: Context, account: Fi
             for g in got.columns[1:]:
                 column = values.get(g)
                 if column is None:
-                    column = pl.Series(g, [None] * n, dtype=pl.String)
+                    column = _nulls(g, n)
                 values[g] = column.scatter(where, got[g])
         where = matched.not_().arg_true()
     frame = lines.with_columns(
-        [values.get(g, pl.Series(g, [None] * n, dtype=pl.String)).alias(g) for g in groups]
+        [values.get(g, _nulls(g, n)).alias(g) for g in groups]
     )
     field_exprs = _with_fields(spec, [pl.col(g) for g in groups])
     frame = frame.lazy().with_columns(*field_exprs).with_columns(matched).collect()
     return _assemble(frame, spec, ctx, account, list(spec.field_names))
+
+
+def _nulls(name: str, n: int) -> pl.Series:
+    return pl.repeat(None, n, dtype=pl.String, eager=True).alias(name)
 
 
 _TAIL = re.compile(r"\(\?P<(\w+)>\.\*\)\$$")

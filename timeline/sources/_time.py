@@ -279,11 +279,11 @@ def add_time_columns(
     falls in a repeated hour. ``rows`` limits the work to record-start lines.
     """
     cols = ["ts", "_zone", "_terr"]
-    work = frame.select(
+    work = frame.lazy().select(
         (rows if rows is not None else pl.lit(True)).alias("_rows"),
         (pl.when(rows).then(raw) if rows is not None else raw).alias("_traw"),
         *( [(pl.when(rows).then(zone) if rows is not None else zone).alias("_tzf")] if zone is not None else [] ),
-    )
+    ).collect()
     if epoch is not None or missing is not None:
         ts, zone_text, error = time_exprs(
             pl.col("_traw"), formats=formats, epoch=epoch, zone=pl.col("_tzf") if zone is not None else None,
@@ -300,26 +300,26 @@ def add_time_columns(
     if zone is None:
         # The zone is found from the end of the value (the regex engine anchors at the end and
         # captures only the short suffix), then cut off by position.
-        work = work.with_columns(text.alias("_ttext"))
+        work = work.lazy().with_columns(text.alias("_ttext")).collect()
         quick = _quick_zone_split(work)
         if quick is not None:
             work = quick
         else:
-            work = work.with_columns(pl.col("_ttext").str.extract_groups(_ZONE_SUFFIX).alias("_parts"))
+            work = work.lazy().with_columns(pl.col("_ttext").str.extract_groups(_ZONE_SUFFIX).alias("_parts")).collect()
             suffix = pl.col("_parts").struct.field("sfx")
             zone_found = pl.coalesce(pl.col("_parts").struct.field("z"), pl.col("_parts").struct.field("w"))
             not_zone = zone_found.str.to_uppercase().is_in(["AM", "PM"]).fill_null(False)
-            work = work.with_columns(
+            work = work.lazy().with_columns(
                 pl.when(suffix.is_null() | not_zone).then(pl.col("_ttext"))
                 .otherwise(pl.col("_ttext").str.slice(0, pl.col("_ttext").str.len_chars() - suffix.str.len_chars()))
                 .alias("_tbase"),
                 pl.when(not_zone).then(None).otherwise(zone_found).alias("_zone"),
-            ).drop("_parts", "_ttext")
+            ).drop("_parts", "_ttext").collect()
     else:
         ztext = pl.col("_tzf").cast(pl.String).str.strip_chars()
-        work = work.with_columns(text.alias("_tbase"), pl.when(ztext == "").then(None).otherwise(ztext).alias("_zone"))
+        work = work.lazy().with_columns(text.alias("_tbase"), pl.when(ztext == "").then(None).otherwise(ztext).alias("_zone")).collect()
     # Formats are tried in order, each only on the values no earlier one read.
-    work = work.with_columns(pl.lit(None, dtype=pl.Datetime("us")).alias("_naive"))
+    work = work.lazy().with_columns(pl.lit(None, dtype=pl.Datetime("us")).alias("_naive")).collect()
     for fmt in _with_fixed_fractions(formats, work["_tbase"]):
         todo = work["_naive"].is_null() & work["_tbase"].is_not_null()
         if not todo.any():
@@ -327,7 +327,7 @@ def add_time_columns(
         parsed = pl.when(pl.col("_naive").is_null()).then(
             pl.col("_tbase").str.to_datetime(fmt, strict=False, time_unit="us", cache=False)
         ).otherwise(pl.col("_naive"))
-        work = work.with_columns(parsed.alias("_naive"))
+        work = work.lazy().with_columns(parsed.alias("_naive")).collect()
     n_zoned = work.height - work["_zone"].null_count()
     n_naive = work.filter(pl.col("_zone").is_null() & pl.col("_naive").is_not_null()).height
     tz = options.tz or "UTC"
@@ -336,27 +336,27 @@ def add_time_columns(
         # Few distinct zones: work their offsets out once each, then map.
         zones = work.select(pl.col("_zone").drop_nulls().unique())
         offsets = zones.select(pl.col("_zone"), _offset_seconds(pl.col("_zone"), abbreviations).alias("_o"))
-        work = work.with_columns(
+        work = work.lazy().with_columns(
             pl.col("_zone").replace_strict(offsets["_zone"], offsets["_o"], default=None, return_dtype=pl.Int64).alias("_off")
-        )
+        ).collect()
         zoned = (pl.col("_naive") - pl.duration(seconds=pl.col("_off"))).dt.replace_time_zone("UTC")
     else:
-        work = work.with_columns(pl.lit(None, dtype=pl.Int64).alias("_off"))
+        work = work.lazy().with_columns(pl.lit(None, dtype=pl.Int64).alias("_off")).collect()
         zoned = pl.lit(None, dtype=pl.Datetime("us", "UTC"))
     if n_naive:
         quick = pl.col("_naive").dt.replace_time_zone(tz, ambiguous="null", non_existent="null")
-        work = work.with_columns(quick.alias("_local"))
+        work = work.lazy().with_columns(quick.alias("_local")).collect()
         unresolved = work.filter(pl.col("_local").is_null() & pl.col("_naive").is_not_null() & pl.col("_zone").is_null()).height
         if unresolved:
             # Some time is in a repeated or skipped hour: resolve by file order.
-            work = work.with_columns(_localize(pl.col("_naive"), tz).alias("_local"))
+            work = work.lazy().with_columns(_localize(pl.col("_naive"), tz).alias("_local")).collect()
         else:
-            work = work.with_columns(pl.col("_local").dt.convert_time_zone("UTC"))
+            work = work.lazy().with_columns(pl.col("_local").dt.convert_time_zone("UTC")).collect()
         local = pl.col("_local")
     else:
         local = pl.lit(None, dtype=pl.Datetime("us", "UTC"))
     exprs.append(pl.when(pl.col("_zone").is_null()).then(local).otherwise(zoned).alias("ts"))
-    work = work.with_columns(exprs)
+    work = work.lazy().with_columns(exprs).collect()
     error = (
         pl.when(pl.col("_naive").is_null())
         .then(pl.lit(f"time does not match {' or '.join(formats)}" if formats else "no time"))
@@ -366,7 +366,7 @@ def add_time_columns(
         .then(pl.lit(f"local time does not exist in {tz} (skipped by a DST change)"))
     )
     error = pl.when(pl.col("_rows")).then(error)
-    work = work.select(pl.col("ts").cast(pl.Datetime("us", "UTC")), pl.col("_zone"), error.alias("_terr"))
+    work = work.lazy().select(pl.col("ts").cast(pl.Datetime("us", "UTC")), pl.col("_zone"), error.alias("_terr")).collect()
     return frame.with_columns(work.get_columns())
 
 
@@ -383,6 +383,9 @@ def _quick_zone_split(work: pl.DataFrame) -> pl.DataFrame | None:
     n = pl.when(offset).then(pl.lit(6, pl.Int64)).when(zulu).then(pl.lit(1, pl.Int64))
     before = tt.str.head(-n).str.tail(1)
     ok = (n.is_not_null() & before.is_in(list("0123456789"))) | tt.is_null()
+    # A look at the first values first: most files that do not qualify show it there.
+    if not work.head(1000).lazy().select(ok.all()).collect().item():
+        return None
     if not work.lazy().select(ok.all()).collect().item():
         return None
     return work.lazy().with_columns(
