@@ -56,6 +56,25 @@ def level_expr(raw: pl.Expr | None, spec: Spec) -> pl.Expr:
     return chain.otherwise(pl.lit(spec.default_level))
 
 
+def _level_by_value(frame: pl.DataFrame, raw: pl.Expr | None, spec: Spec) -> pl.Expr | None:
+    """:func:`level_expr` worked out once per distinct raw level, then looked up per row.
+
+    A log has a handful of level spellings, so this reads the same as the
+    expression over every row at a fraction of the cost; None when there is no
+    level field or too many distinct values for it to pay.
+    """
+    if raw is None:
+        return None
+    distinct = frame.lazy().select(raw.unique().alias("_raw")).collect()
+    if distinct.height > 10_000:
+        return None
+    table = distinct.with_columns(level_expr(pl.col("_raw"), spec).alias("_lvl"))
+    known = table.filter(pl.col("_raw").is_not_null())
+    for_null = table.filter(pl.col("_raw").is_null())["_lvl"].to_list()
+    default = for_null[0] if for_null else level_expr(pl.lit(None, dtype=pl.String), spec)
+    return raw.replace_strict(known["_raw"], known["_lvl"], default=default, return_dtype=pl.String)
+
+
 def _attrs_expr(names: list[str]) -> pl.Expr:
     if not names:
         return pl.lit(None, dtype=pl.String)
@@ -258,7 +277,7 @@ def _assemble(
             (joined_match | (~pl.col("_matched") & ~blank & cont_like)).alias("_cont"),
         )
         # A record is a start line plus the continuation lines after it (blank lines inside it are skipped).
-        .with_columns(pl.col("_start").cast(pl.UInt32).cum_sum().alias("_rec"))
+        .with_columns(pl.col("_start").cast(pl.UInt32).cum_sum().set_sorted().alias("_rec"))
         .collect()
     )
     if ml.get("record_fields"):
@@ -332,7 +351,15 @@ def _assemble(
     attr_names = [g for g in groups if g not in reserved and g not in spec.attrs_exclude]
     events = frame.lazy().filter(pl.col("_status") == _EVENT)
     if counts.get("continuation"):
-        events = events.join(conts, on="_rec", how="left", maintain_order="left")
+        # Both sides are in record order and every joined record is an event: place each
+        # record's joined lines by a sorted search instead of a join.
+        tails = conts.collect()
+        recs = events.select("_rec").collect()["_rec"]
+        where = recs.search_sorted(tails["_rec"], side="left")
+        if tails.height == 0 or (where.max() < recs.len() and (recs.gather(where) == tails["_rec"]).all()):  # type: ignore[operator]
+            events = events.with_columns(_nulls("_tail", recs.len()).scatter(where, tails["_tail"]))
+        else:
+            events = events.join(tails.lazy(), on="_rec", how="left", maintain_order="left")
     else:
         events = events.with_columns(pl.lit(None, dtype=pl.String).alias("_tail"))
     head_empty = msg_expr.is_null() | (msg_expr == "")
@@ -348,6 +375,9 @@ def _assemble(
     columns = _event_columns(spec, set(events.collect_schema().names()), ctx, attr_names)
     if attrs_from_text:
         columns = [pl.col("text").alias("attrs") if c.meta.output_name() == "attrs" else c for c in columns]
+    level = _level_by_value(frame, _field(cols, spec.column("level")), spec)
+    if level is not None:
+        columns = [level.alias("level") if c.meta.output_name() == "level" else c for c in columns]
     out = events.select(
         pl.col("ts"),
         *columns,
