@@ -85,4 +85,18 @@ def tag_db_changes(df: pl.DataFrame, rules_path: str | Path | None = None) -> pl
     applies = action.is_null()
     if "kind" in df.columns:
         applies = applies & pl.col("kind").cast(pl.String).is_in(list(kinds))
-    return df.with_columns(pl.when(applies).then(tagged).otherwise(action).alias("action"))
+    # Only the rows a rule may tag are searched, first with all rules at once (one pass of the
+    # regex engine), then rule by rule on the few that hold a change.
+    rows = df.lazy().select(applies.fill_null(False).alias("_applies")).collect()["_applies"].arg_true()
+    if "action" in df.columns:
+        current = df["action"].cast(pl.String)
+    else:
+        current = pl.repeat(None, df.height, dtype=pl.String, eager=True).alias("action")
+    if rows.len():
+        messages = df["message"].gather(rows).to_frame("message")
+        anything = "|".join(f"(?:{regex})" for _, regex in rules)
+        hit = messages.lazy().select(pl.col("message").str.contains(anything).fill_null(False)).collect().to_series()
+        rows, messages = rows.filter(hit), messages.filter(hit)
+        if rows.len():
+            current = current.scatter(rows, messages.select(tagged.alias("action"))["action"])
+    return df.with_columns(current)
