@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
@@ -276,11 +276,8 @@ class Incident:
             evidence=old.evidence if old else (),
             by=by or (old.by if old else None),
             note=note,
-            inferred=inferred if inferred is not None else None,
+            inferred=inferred,
         )
-        if inferred is None:
-            # Nothing was inferred: record that explicitly so the report can say so.
-            self.milestones[name] = replace(self.milestones[name], inferred=None)
         self.missing.pop(name, None)
         return self
 
