@@ -157,19 +157,30 @@ def parse_regex_lines(lines: pl.DataFrame, spec: Spec, ctx: Context, account: Fi
         if target.height == 0:
             break
         head, tail = _split_tail(pat.regex)
+        head, optionals = _peel_optionals(head) if tail is not None else (head, [])
         found = pl.col("_p").struct.field(_MATCH)
+        plan = target.lazy().with_columns(text.str.extract_groups(f"(?P<{_MATCH}>{_ascii_digits(head)})").alias("_p"))
+        if tail is not None:
+            plan = plan.with_columns(pl.when(found.is_not_null()).then(text.str.slice(found.str.len_chars())).alias("_rest"))
+        for k, opt in enumerate(optionals):
+            # A trailing optional part is read on the rest of the line after the part before it.
+            # It is captured only where it is present (a cheap test first): elsewhere it reads as empty.
+            part = pl.col(f"_o{k}").struct.field(_MATCH)
+            present = pl.col("_rest").str.contains(f"^{_ascii_digits(opt[:-1])}")
+            plan = plan.with_columns(
+                pl.when(present).then(pl.col("_rest")).str.extract_groups(f"^(?P<{_MATCH}>{_ascii_digits(opt)})").alias(f"_o{k}")
+            ).with_columns(pl.col("_rest").str.slice(part.str.len_chars().fill_null(0)).alias("_rest"))
         exprs = [found.is_not_null().alias("_ok")]
         for g in groups:
             if g == tail:
-                exprs.append(pl.when(found.is_not_null()).then(text.str.slice(found.str.len_chars())).alias(g))
-            elif g in pat.compiled.groupindex:
+                exprs.append(pl.col("_rest").alias(g))
+            elif g in re.compile(head).groupindex:
                 exprs.append(pl.col("_p").struct.field(g).alias(g))
-        got = (
-            target.lazy()
-            .with_columns(text.str.extract_groups(f"(?P<{_MATCH}>{_ascii_digits(head)})").alias("_p"))
-            .select(exprs)
-            .collect()
-        )
+            else:
+                k = next((k for k, opt in enumerate(optionals) if g in re.compile(opt).groupindex), None)
+                if k is not None:
+                    exprs.append(pl.col(f"_o{k}").struct.field(g).alias(g))
+        got = plan.select(exprs).collect()
         if where is None:
             matched = got["_ok"].alias("_matched")
             for g in got.columns[1:]:
@@ -207,6 +218,70 @@ def _split_tail(regex: str) -> tuple[str, str | None]:
     if head.count("(") - head.count("\\(") != head.count(")") - head.count("\\)"):
         return regex, None
     return head, m.group(1)
+
+
+_FLAGS = re.compile(r"\(\?[a-zA-Z-]+[:)]")
+_POSITIONAL = ("^", "$", "\\b", "\\B", "\\A", "\\z")
+
+
+def _peel_optionals(head: str) -> tuple[str, list[str]]:
+    """Split trailing optional groups ``(?:...)?`` off a pattern head, leftmost first.
+
+    ``A(?:X)?`` followed by the rest of the line reads the same as ``A`` then
+    ``^(?:X)?`` on what follows ``A``'s match: the optional part always
+    succeeds, so it never changes how ``A`` matches, and a greedy ``?`` takes
+    ``X`` whenever it matches there. Read apart, ``A`` often becomes one-pass
+    for the regex engine (no backtracking), which makes capturing much cheaper.
+    Patterns with inline flags or position assertions inside the part are
+    left whole.
+    """
+    parts: list[str] = []
+    if _FLAGS.search(head):
+        return head, parts
+    while head.endswith(")?") and not head.endswith("\\)?"):
+        start = _group_start(head, len(head) - 2)
+        if start is None or not head.startswith("(?:", start):
+            break
+        opt = head[start:]
+        if any(p in opt for p in _POSITIONAL):
+            break
+        try:
+            re.compile(head[:start])
+            re.compile(opt)
+        except re.error:
+            break
+        parts.insert(0, opt)
+        head = head[:start]
+    return head, parts
+
+
+def _group_start(regex: str, close: int) -> int | None:
+    """Where the group that closes at ``close`` opens (None if unbalanced or inside a class)."""
+    stack: list[int] = []
+    i, in_class = 0, False
+    while i < len(regex):
+        c = regex[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            if c == "]":
+                in_class = False
+        elif c == "[":
+            in_class = True
+            if regex.startswith("[]", i) or regex.startswith("[^]", i):
+                i += 2 if regex[i + 1] == "]" else 3
+                continue
+        elif c == "(":
+            stack.append(i)
+        elif c == ")":
+            if not stack:
+                return None
+            opened = stack.pop()
+            if i == close:
+                return opened if not stack else None
+        i += 1
+    return None
 
 
 def _ascii_digits(regex: str) -> str:
