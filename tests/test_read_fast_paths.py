@@ -144,3 +144,33 @@ def test_submodule_import_does_not_hide_the_public_function():
     code = "import timeline.trends._cli, timeline as tl; print(callable(tl.trends), callable(tl.reconstruct), callable(tl.templates))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "True True True"
+
+
+@SETTINGS
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 3), st.sampled_from(["a.log", "b.log"]), st.integers(1, 4), st.sampled_from(["x", "y"])),
+        max_size=8,
+    )
+)
+def test_a_table_found_in_order_is_what_sorting_gives(rows):
+    """When the order check passes, sorting would change nothing."""
+    import datetime as dt
+
+    from timeline.schema import sort_events
+    from timeline.sources import _in_event_order
+
+    df = pl.DataFrame(
+        {
+            "ts": [dt.datetime(2024, 8, 12, 21, 0, s, tzinfo=dt.UTC) for s, _, _, _ in rows],
+            "file": [f for _, f, _, _ in rows],
+            "line": [n for _, _, n, _ in rows],
+            "source": ["app"] * len(rows),
+            "message": [m for _, _, _, m in rows],
+        },
+        schema={"ts": pl.Datetime("us", "UTC"), "file": pl.String, "line": pl.UInt32, "source": pl.String, "message": pl.String},
+    )
+    if _in_event_order(df):
+        assert_frame_equal(df, sort_events(df))
+    else:
+        assert not df.equals(sort_events(df))

@@ -284,10 +284,33 @@ def read(
             frames.append(events)
             accounts.append(account)
             bar.update(account.bytes or 0)
-    df = sort_events(pl.concat(frames, how="vertical")) if frames else empty_events()
+    df = pl.concat(frames, how="vertical") if frames else empty_events()
+    if not _in_event_order(df):
+        df = sort_events(df)
     # Configuration reloads, parameter changes and restarts in database logs are change evidence too.
     df = tag_db_changes(df)
     return EventTable(df, accounts, notes)
+
+
+def _in_event_order(df: pl.DataFrame) -> bool:
+    """Whether the table is already in :func:`~timeline.schema.sort_events` order (time, file, line).
+
+    A log is usually written in time order, so the sort, which copies the whole
+    table, is skipped when one pass shows it would change nothing.
+    """
+    if df.height < 2:
+        return True
+    if df["ts"].null_count() or df["file"].null_count() or df["line"].null_count():
+        return False
+
+    def prev(c: str) -> pl.Expr:
+        return pl.col(c).shift(1)
+
+    later = (pl.col("ts") > prev("ts")) | (
+        (pl.col("ts") == prev("ts"))
+        & ((pl.col("file") > prev("file")) | ((pl.col("file") == prev("file")) & (pl.col("line") >= prev("line"))))
+    )
+    return bool(df.lazy().select(later.slice(1).all()).collect().item())
 
 
 class _NoBar:
