@@ -152,6 +152,7 @@ def parse_regex_lines(lines: pl.DataFrame, spec: Spec, ctx: Context, account: Fi
     # A trailing "rest of the line" group is cut by position after the match instead of captured:
     # the capture engine then stops where the prefix ends, which halves the cost on long lines.
     where: pl.Series | None = None  # row positions of the lines still unread (None: all lines)
+    later: dict[str, list[tuple[pl.Series, pl.Series]]] = {}  # what patterns after the first read
     for pat in spec.patterns:
         target = lines if where is None else lines[where]
         if target.height == 0:
@@ -189,13 +190,19 @@ def parse_regex_lines(lines: pl.DataFrame, spec: Spec, ctx: Context, account: Fi
             for g in got.columns[1:]:
                 values[g] = got[g]
         else:
-            matched = matched.scatter(where, got["_ok"])
-            for g in got.columns[1:]:
-                column = values.get(g)
-                if column is None:
-                    column = _nulls(g, n)
-                values[g] = column.scatter(where, got[g])
+            # Only the lines this pattern read are placed, all at once after the last pattern
+            # (each placement copies a whole column).
+            ok = got["_ok"]
+            if ok.any():
+                read_here = where.filter(ok)
+                matched = matched.scatter(read_here, True)
+                for g in got.columns[1:]:
+                    later.setdefault(g, []).append((read_here, got[g].filter(ok)))
         where = matched.not_().arg_true()
+    for g, placed in later.items():
+        column = values.get(g)
+        column = _nulls(g, n) if column is None else column
+        values[g] = column.scatter(pl.concat([p for p, _ in placed]), pl.concat([v for _, v in placed]))
     frame = lines.with_columns(
         [values.get(g, _nulls(g, n)).alias(g) for g in groups]
     )
