@@ -329,7 +329,8 @@ def _assemble(
     """
     cols = set(frame.columns)
     ml = spec.multiline
-    blank = ~pl.col("text").str.contains(r"\S")
+    # A reader that already knows which lines are blank passes them as ``_blank``.
+    blank = pl.col("_blank") if "_blank" in cols else ~pl.col("text").str.contains(r"\S")
     if ml.get("ignore"):
         blank = blank | pl.col("text").str.contains(ml["ignore"])
     starts = pl.col("_matched") & ~blank
@@ -563,7 +564,10 @@ def parse_jsonl_lines(lines: pl.DataFrame, spec: Spec, ctx: Context, account: Fi
         ).collect()["_obj"]
         obj = obj | loose
     if obj.all():
-        frame = lines.with_columns(_decode_json(lines["text"], keys))
+        # Every line starts with '{', so none is blank.
+        frame = lines.with_columns(_decode_json(lines["text"], keys)).with_columns(
+            pl.repeat(False, lines.height, dtype=pl.Boolean, eager=True).alias("_blank")
+        )
     else:
         frame = lines.with_columns(obj.alias("_obj"))
         decoded = _decode_json(frame.filter(pl.col("_obj"))["text"], keys)
