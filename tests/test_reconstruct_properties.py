@@ -35,7 +35,7 @@ def _close(a: dt.datetime | None, b: dt.datetime, seconds: float) -> bool:
     return a is not None and abs((a - b).total_seconds()) <= seconds
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios)
 def test_generated_outages_reconstruct_to_their_truth(params):
     """Across timings, rates and background noise, each milestone lands on its truth and no gap is negative."""

@@ -211,7 +211,14 @@ def _one(
 ) -> Incident:
     errors = inf.machine_errors(df)
     errors = inf._templates_of(errors)
-    sig_t = inf.signature(errors, burst, settings)
+    # Rates inside the burst are compared with its neighbourhood (the burst's length or the
+    # look-back on each side, whichever is longer), so data far away changes nothing and the
+    # quiet hours around an incident count even when its errors are the only ones.
+    margin = max(settings.lookback, burst.end - burst.start)
+    lo_n = max(burst.start - margin, df["ts"].min())  # type: ignore[type-var]
+    hi_n = min(burst.end + margin, df["ts"].max())  # type: ignore[type-var]
+    near = errors.filter(pl.col("ts").is_between(lo_n, hi_n))
+    sig_t = inf.signature(near, burst, settings, span=(lo_n, hi_n))
     if sig_t.height == 0:
         # Nothing stands out by template: every error inside the burst is the signature.
         sig = errors.filter(pl.col("ts").is_between(burst.start, burst.end))
@@ -242,9 +249,23 @@ def _one(
     sustained = recovery is not None
     before_recovery = sig_after.filter(pl.col("ts") < recovery) if recovery is not None else sig_after
     impact_end = before_recovery["ts"].max() if before_recovery.height else start
+    if recovery is not None and impact_end is not None:
+        impact_end = inf.extend_tail(sig_after, impact_end)
     end_search = impact_end + dt.timedelta(hours=6)
 
     trig = inf.trigger(df, start, chain, rules, bucket_s, settings)
+    lead = inf.lead_in(core, trig.at if trig else None, start, settings)
+    if lead is not None and lead.height:
+        # The signature's rate rose at the trigger, sparsely at first: impact began there.
+        start = lead["ts"][0]
+        milestones["impact_start"] = Milestone(
+            "impact_start", start, "high",
+            "the first line of the bursting templates after the trigger: their rate rose at the change "
+            f"({lead.height} lines before the burst, against {inf.pre_count(core, trig.at, settings)} in the "
+            f"{inf._minutes(settings.lookback)} before it)",
+            inf._evidence(lead, 3),
+        )
+        chain = core.filter(pl.col("ts") >= start).sort("ts", "file", "line")
     milestones["trigger"] = trig
     if trig is None:
         missing["trigger"] = f"no change, deploy, database reload/restart or announced change within {inf._minutes(settings.lookback)} before impact"

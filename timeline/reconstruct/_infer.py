@@ -131,15 +131,20 @@ def _templates_of(errors: pl.DataFrame) -> pl.DataFrame:
     return templates(errors)
 
 
-def signature(errors: pl.DataFrame, burst: Burst, settings: Settings) -> pl.DataFrame:
+def signature(errors: pl.DataFrame, burst: Burst, settings: Settings, span: tuple[dt.datetime, dt.datetime] | None = None) -> pl.DataFrame:
     """Error templates that burst: rate inside the burst far above their rate outside it.
 
-    Returns one row per template with ``template_id``, ``template``, ``n_in``,
-    ``n_out``, ``first_in`` and ``ratio``.
+    ``span`` is the time the evidence covers (all events, not only errors: when
+    the only errors are the incident's, the quiet hours around it are what
+    makes them stand out). Returns one row per template with ``template_id``,
+    ``template``, ``n_in``, ``n_out``, ``first_in`` and ``ratio``.
     """
     inside = pl.col("ts").is_between(burst.start, burst.end, closed="left")
     span_in = max((burst.end - burst.start).total_seconds(), 1.0)
-    total_span = max(((errors["ts"].max() - errors["ts"].min()).total_seconds() if errors.height else 0.0), span_in + 1)  # type: ignore[operator]
+    if span is None and errors.height:
+        span = (errors["ts"].min(), errors["ts"].max())  # type: ignore[assignment]
+    covered = (span[1] - span[0]).total_seconds() if span else 0.0
+    total_span = max(covered, span_in + 1)
     span_out = max(total_span - span_in, 1.0)
     stats = errors.group_by("template_id").agg(
         pl.col("template").first(),
@@ -428,6 +433,50 @@ def recovery_point(
         if runs[i] >= need or (runs[i] > 0 and i + runs[i] == len(runs) and runs[i] * bucket_s >= min(180, settings.sustain.total_seconds())):
             return mins[i], near
     return None, near
+
+
+def pre_count(core: pl.DataFrame, at: dt.datetime, settings: Settings) -> int:
+    """Signature errors in the look-back before a time."""
+    return core.filter(pl.col("ts").is_between(at - settings.lookback, at, closed="left")).height
+
+
+def lead_in(core: pl.DataFrame, trigger_at: dt.datetime | None, start: dt.datetime, settings: Settings) -> pl.DataFrame | None:
+    """Signature errors between the trigger and the impact start found from the burst, when their
+    rate there is well above their rate before the trigger; None when there is no such lead-in."""
+    if trigger_at is None or trigger_at >= start:
+        return None
+    lead = core.filter(pl.col("ts").is_between(trigger_at, start, closed="left")).sort("ts", "file", "line")
+    if lead.height < 2:
+        return None
+    lead_s = max((start - trigger_at).total_seconds(), 1.0)
+    pre = pre_count(core, trigger_at, settings)
+    pre_rate = (pre + 1) / settings.lookback.total_seconds()
+    if lead.height / lead_s < settings.burst_factor * pre_rate:
+        return None
+    return lead
+
+
+def extend_tail(core: pl.DataFrame, end: dt.datetime) -> dt.datetime:
+    """Follow the burst's last errors past a bucket edge while they keep the burst's own pace.
+
+    Recovery is found per bucket, so a bucket that holds only the last few
+    seconds of the burst already counts as quiet; the errors in it that follow
+    the previous one no later than five times the burst's mean spacing still
+    belong to the incident.
+    """
+    times = core["ts"].filter(core["ts"] <= end).sort()
+    if times.len() < 3:
+        return end
+    mean_gap = (times[-1] - times[0]).total_seconds() / (times.len() - 1)
+    allow = dt.timedelta(seconds=max(5 * mean_gap, 1.0))
+    times = core["ts"].sort()
+    later = times.filter(times > end)
+    for ts in later:
+        if ts - end <= allow:
+            end = ts
+        else:
+            break
+    return end
 
 
 def _rate(sig: pl.DataFrame, lo: dt.datetime, hi: dt.datetime) -> float:
