@@ -28,9 +28,8 @@ from typing import Any
 
 import polars as pl
 
-from timeline.reconstruct._model import Attempt, Entry, Evidence, Incident, MachineSignal, Milestone, MILESTONES
+from timeline.reconstruct._model import MILESTONES, Attempt, Entry, Evidence, Incident, Milestone
 from timeline.reconstruct._rules import any_match, first_line
-from timeline.reduce import choose_bucket, reduce_polars
 
 ERROR_LEVELS = ("error", "critical")
 MACHINE_KINDS = ("log", "db")

@@ -416,6 +416,13 @@ def _cached_json(path: str, mtime_ns: int, size: int) -> Any:
         return None
 
 
+def load_document(path: Path) -> Any:
+    """The parsed JSON of a document file: the cached parse when detection already read it, else a
+    full parse that raises with the place of a syntax error."""
+    doc = json_document(path)
+    return doc if doc is not None else load_json(path)
+
+
 def json_document(path: Path) -> Any:
     """The parsed JSON of a file that looks like one JSON document (or JSON lines of documents), else None.
 

@@ -20,7 +20,7 @@ import polars as pl
 
 from timeline.sources._account import FileAccount
 from timeline.sources.documents import DocumentOptions, register
-from timeline.sources.documents._common import Rows, head_text, json_document, json_head, load_json, new_account, time_or_reject
+from timeline.sources.documents._common import Rows, head_text, json_head, load_document, new_account, time_or_reject
 
 SEVERITY_LEVELS = {"critical": "critical", "page": "critical", "error": "error", "major": "error", "high": "error", "warning": "warning", "warn": "warning", "minor": "warning", "info": "info", "none": "info", "low": "info"}
 
@@ -54,9 +54,7 @@ class AlertmanagerReader:
         """Read every alert of every payload into fired/resolved events."""
         account = new_account(path, self.name, "alert", options)
         rows = Rows(account, "alert")
-        doc = json_document(path)
-        if doc is None:
-            doc = load_json(path)
+        doc = load_document(path)
         items = doc if isinstance(doc, list) else [doc]
         seen_fired: set[tuple[str, Any]] = set()
         seen_resolved: set[tuple[str, Any]] = set()

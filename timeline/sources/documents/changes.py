@@ -38,9 +38,8 @@ from timeline.sources.documents._common import (
     head_text,
     human_or_reject,
     join_text,
-    json_document,
+    load_document,
     json_head,
-    load_json,
     new_account,
     norm,
     records_of,
@@ -148,9 +147,7 @@ class ChangesReader:
         account = new_account(path, self.name, "change", options)
         rows = Rows(account, "change")
         if head_text(path, 64).lstrip()[:1] in ("{", "["):
-            doc = json_document(path)
-            if doc is None:
-                doc = load_json(path)
+            doc = load_document(path)
             items = records_of(doc, "deployment_statuses", "changes", "records") or ([doc] if isinstance(doc, Mapping) else [])
             if items and _is_github(items[0]):
                 _github(items, rows, options)

@@ -24,9 +24,8 @@ from timeline.sources.documents._common import (
     head_text,
     html_to_text,
     join_text,
-    json_document,
+    load_document,
     json_head,
-    load_json,
     new_account,
     records_of,
     time_or_reject,
@@ -67,9 +66,7 @@ class FreshdeskReader:
         """Read tickets or conversations into lifecycle events."""
         account = new_account(path, self.name, "ticket", options)
         rows = Rows(account, "ticket")
-        doc = json_document(path)
-        if doc is None:
-            doc = load_json(path)
+        doc = load_document(path)
         for i, t in enumerate(_items(doc) or [], 1):
             account.lines += 1
             if _is_conversation(t):

@@ -35,9 +35,8 @@ from timeline.sources.documents._common import (
     head_text,
     human_or_reject,
     join_text,
-    json_document,
+    load_document,
     json_head,
-    load_json,
     new_account,
     repeated,
     time_or_reject,
@@ -92,9 +91,7 @@ class JiraReader:
         account = new_account(path, self.name, "ticket", options)
         rows = Rows(account, "ticket")
         if head_text(path, 64).lstrip()[:1] in ("{", "["):
-            doc = json_document(path)
-            if doc is None:
-                doc = load_json(path)
+            doc = load_document(path)
             _read_json(doc, rows, options)
         else:
             _read_csv(path, rows, options)

@@ -19,7 +19,7 @@ import polars as pl
 
 from timeline.sources._account import FileAccount
 from timeline.sources.documents import DocumentOptions, register
-from timeline.sources.documents._common import Rows, head_text, json_document, json_head, load_json, new_account, time_or_reject
+from timeline.sources.documents._common import Rows, head_text, json_head, load_document, new_account, time_or_reject
 
 PRIORITY_LEVELS = {"P1": "critical", "P2": "error", "P3": "warning", "P4": "info", "P5": "info"}
 WEBHOOK_ACTIONS = {
@@ -60,9 +60,7 @@ class OpsgenieReader:
         """Read alerts into fired/acknowledged/resolved events."""
         account = new_account(path, self.name, "alert", options)
         rows = Rows(account, "alert")
-        doc = json_document(path)
-        if doc is None:
-            doc = load_json(path)
+        doc = load_document(path)
         for n, item in enumerate(_items(doc) or [], 1):
             account.lines += 1
             if _is_webhook(item):

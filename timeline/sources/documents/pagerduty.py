@@ -26,7 +26,7 @@ import polars as pl
 
 from timeline.sources._account import FileAccount
 from timeline.sources.documents import DocumentOptions, register
-from timeline.sources.documents._common import Rows, text_of, first, head_text, json_document, json_head, load_json, new_account, time_or_reject
+from timeline.sources.documents._common import Rows, text_of, first, head_text, json_head, load_document, new_account, time_or_reject
 
 LOG_ENTRY_ACTIONS = {
     "trigger_log_entry": "fired",
@@ -100,9 +100,7 @@ class PagerDutyReader:
         """Read the document into alert (or change) lifecycle events."""
         account = new_account(path, self.name, "alert", options)
         rows = Rows(account, "alert")
-        doc = json_document(path)
-        if doc is None:
-            doc = load_json(path)
+        doc = load_document(path)
         docs = doc if isinstance(doc, list) else [doc]
         shape = _shape(doc)
         if shape == "log_entries" and docs and str(first(docs[0], "type") or "").endswith("_log_entry"):

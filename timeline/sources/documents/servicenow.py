@@ -29,9 +29,8 @@ from timeline.sources.documents._common import (
     head_text,
     human_or_reject,
     join_text,
-    json_document,
+    load_document,
     json_head,
-    load_json,
     new_account,
     norm,
     records_of,
@@ -84,9 +83,7 @@ class ServiceNowReader:
         account = new_account(path, self.name, "ticket", options)
         rows = Rows(account, "ticket")
         if head_text(path, 64).lstrip()[:1] in ("{", "["):
-            doc = json_document(path)
-            if doc is None:
-                doc = load_json(path)
+            doc = load_document(path)
             records = [(i, r) for i, r in enumerate(records_of(doc, "result", "records") or [], 1)]
         else:
             header, raw = csv_records(path)

@@ -34,7 +34,6 @@ from timeline.sources.documents._common import (
     csv_header,
     csv_records,
     finish_tz_note,
-    first,
     head_text,
     html_to_text,
     human_or_reject,
