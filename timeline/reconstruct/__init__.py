@@ -209,6 +209,25 @@ def _one(
     rules: dict[str, Any],
     settings: Settings,
 ) -> Incident:
+    """Reconstruct one burst, with rule texts naming times in the display zone."""
+    token = inf.DISPLAY_TZ.set(tz)
+    try:
+        return _one_burst(df, ingest, burst, every, bucket_s, base, tz, rules, settings)
+    finally:
+        inf.DISPLAY_TZ.reset(token)
+
+
+def _one_burst(
+    df: pl.DataFrame,
+    ingest: list[dict[str, Any]],
+    burst: inf.Burst,
+    every: str,
+    bucket_s: int,
+    base: float,
+    tz: str,
+    rules: dict[str, Any],
+    settings: Settings,
+) -> Incident:
     errors = inf.machine_errors(df)
     errors = inf._templates_of(errors)
     # Rates inside the burst are compared with its neighbourhood (the burst's length or the
@@ -287,7 +306,7 @@ def _one(
         ev = inf._evidence(last_rows, 1) + (effective.evidence[:1] if effective else ())
         rule = f"the last error of the bursting templates, followed by at least {inf._minutes(settings.sustain)} near baseline"
         if effective:
-            rule += f"; {effective.action} at {effective.at:%H:%M:%S} UTC brought the rate down"
+            rule += f"; {effective.action} at {inf.clock(effective.at)} brought the rate down"
         milestones["mitigated"] = Milestone("mitigated", impact_end, "medium", rule, ev)
     else:
         missing["mitigated"] = "errors continue to the end of the data: no sustained recovery seen"

@@ -22,6 +22,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from contextvars import ContextVar
+from zoneinfo import ZoneInfo
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +32,15 @@ import polars as pl
 
 from timeline.reconstruct._model import MILESTONES, Attempt, Entry, Evidence, Incident, Milestone
 from timeline.reconstruct._rules import any_match, first_line
+
+DISPLAY_TZ: ContextVar[str] = ContextVar("display_tz", default="UTC")
+"""The zone the rule texts name times in (set by reconstruct to its ``tz``)."""
+
+
+def clock(ts: dt.datetime, fmt: str = "%H:%M:%S") -> str:
+    """A time as the rule texts show it: in the display zone, with the zone's abbreviation."""
+    return ts.astimezone(ZoneInfo(DISPLAY_TZ.get())).strftime(f"{fmt} %Z")
+
 
 ERROR_LEVELS = ("error", "critical")
 MACHINE_KINDS = ("log", "db")
@@ -306,7 +317,7 @@ def trigger(events: pl.DataFrame, start: dt.datetime, failing: pl.DataFrame, rul
         rule = f"the change within {_minutes(settings.lookback)} before impact that names the failing component ({', '.join(named[:3])})"
         if latest is not row:
             why = "a less direct record" if latest_hit else "which names nothing that failed"
-            rule += f"; preferred over the later {latest['kind']} event at {latest['ts']:%H:%M:%S} UTC ({(latest['message'] or '')[:60]!r}), {why}"
+            rule += f"; preferred over the later {latest['kind']} event at {clock(latest['ts'])} ({(latest['message'] or '')[:60]!r}), {why}"
         confidence = "high" if str(row["kind"]) in ("change", "db") else "medium"
     else:
         rule = f"the last change within {_minutes(settings.lookback)} before impact (none names the failing component)"
@@ -348,7 +359,7 @@ def human_milestone(name: str, events: pl.DataFrame, after: dt.datetime, until: 
         return None
     first = hits.row(0, named=True)
     via = "its lifecycle action" if first.get("action") in rule.get("actions", []) else "a text rule"
-    return Milestone(name, first["ts"], "high", f"the first {first['kind']} event after {after:%H:%M:%S} UTC matching {name} by {via}", _evidence(hits, 3))
+    return Milestone(name, first["ts"], "high", f"the first {first['kind']} event after {clock(after)} matching {name} by {via}", _evidence(hits, 3))
 
 
 def classify_attempts(
@@ -495,7 +506,7 @@ def judge_attempts(raw: list[dict[str, Any]], sig: pl.DataFrame, recovery: dt.da
         before = _rate(sig, t - settings.effect_window, t)
         after = _rate(sig, lo, hi)
         effective = recovery is not None and t <= recovery + settings.settle and recovery <= hi and (nxt is None or recovery < nxt)
-        when = f"sustained recovery began at {recovery:%H:%M} UTC" if recovery else "the errors never settled"
+        when = f"sustained recovery began at {clock(recovery, '%H:%M')}" if recovery else "the errors never settled"
         rule = (
             f"signature errors {before:.1f}/min in the {_minutes(settings.effect_window)} before, {after:.1f}/min from "
             f"{_minutes(settings.settle)} after for {_minutes(hi - lo)}; {when} (near baseline: at most {near:.1f}/min "
@@ -562,7 +573,7 @@ def build_entries(inc: Incident, events: pl.DataFrame, sig: pl.DataFrame, rules:
     if tickets.height > 1:
         first = tickets.row(0, named=True)
         rest = tickets.slice(1)
-        entries.append(Entry(rest["ts"][0], f"{rest.height} more support tickets created until {rest['ts'][-1]:%H:%M} UTC", None, "ticket",
+        entries.append(Entry(rest["ts"][0], f"{rest.height} more support tickets created until {clock(rest['ts'][-1], '%H:%M')}", None, "ticket",
                              first["source"], first["file"], int(rest["line"][0]) if rest["line"][0] is not None else None))
     if sig.height:
         # The first appearance of each bursting template in this incident (not its first ever, days before).
