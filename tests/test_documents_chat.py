@@ -187,3 +187,15 @@ def test_incident_notes_date_option(tmp_path):
     path.write_text("14:35 lee: escalating to engineering\n14:41 dana: on it\n")
     events, _ = read_file(path, date=dt.date(2024, 8, 12), tz="UTC")
     assert events["ts"].to_list()[0] == dt.datetime(2024, 8, 12, 14, 35, tzinfo=UTC)
+
+
+def test_slack_zip_recognised_whatever_its_name(tmp_path, slack_dir):
+    """A zipped export saved under another name is still recognised by its content."""
+    zpath = tmp_path / "slack-download.bin"
+    with zipfile.ZipFile(zpath, "w", zipfile.ZIP_DEFLATED) as zf:
+        for f in sorted(slack_dir.rglob("*.json")):
+            zf.write(f, f"acme/{f.relative_to(slack_dir).as_posix()}")
+    events, account = read_file(zpath)
+    assert account.format == "slack"
+    assert account.rejected == 0
+    assert events.height > 0

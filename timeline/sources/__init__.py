@@ -160,10 +160,11 @@ def _size(path: Path) -> int:
 
 def _detect_document(path: Path) -> str | None:
     best, best_score = None, 0.0
+    archive = path.is_file() and _is_zip(path)
     for reader in documents.readers().values():
-        if getattr(reader, "directory", False) and not path.is_dir():
-            if not path.suffix.lower() == ".zip":
-                continue
+        # Readers of whole folders also read a zip of one, recognised by its magic bytes, whatever its name.
+        if getattr(reader, "directory", False) and not path.is_dir() and not archive:
+            continue
         try:
             s = reader.detect(path)
         except Exception:  # noqa: BLE001 - a detector that cannot read the file simply does not claim it
@@ -171,6 +172,14 @@ def _detect_document(path: Path) -> str | None:
         if s > best_score:
             best, best_score = reader.name, s
     return best if best_score >= MIN_SNIFF_SCORE else None
+
+
+def _is_zip(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            return fh.read(4) == b"PK\x03\x04"
+    except OSError:
+        return False
 
 
 def _finish_account(account: FileAccount, events: pl.DataFrame) -> None:
