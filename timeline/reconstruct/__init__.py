@@ -83,7 +83,8 @@ def reconstruct_all(
     out = []
     for coarse in bursts[:max_incidents]:
         burst, every_f, bucket_f, base_f = _refine(df, coarse, settings)
-        out.append(_one(df, ingest, burst, every_f, bucket_f, base_f, tz, load_rules(rules), settings))
+        with inf.display_zone(tz):
+            out.append(_one(df, ingest, burst, every_f, bucket_f, base_f, tz, load_rules(rules), settings))
     return out
 
 
@@ -151,7 +152,8 @@ def reconstruct(
         rate = inf.error_rate(df, every)
         _, base, _ = inf.find_bursts(rate, bucket_s, settings)
         burst = inf.Burst(start, end, 0.0, 0)
-        incident = _one(df, ingest, burst, every, bucket_s, base, tz, load_rules(rules), settings)
+        with inf.display_zone(tz):
+            incident = _one(df, ingest, burst, every, bucket_s, base, tz, load_rules(rules), settings)
     if title:
         incident.title = title
     if annotations is not None:
@@ -199,25 +201,6 @@ def apply_annotations(incident: Incident, annotations: str | Path | Mapping[str,
 
 
 def _one(
-    df: pl.DataFrame,
-    ingest: list[dict[str, Any]],
-    burst: inf.Burst,
-    every: str,
-    bucket_s: int,
-    base: float,
-    tz: str,
-    rules: dict[str, Any],
-    settings: Settings,
-) -> Incident:
-    """Reconstruct one burst, with rule texts naming times in the display zone."""
-    token = inf.DISPLAY_TZ.set(tz)
-    try:
-        return _one_burst(df, ingest, burst, every, bucket_s, base, tz, rules, settings)
-    finally:
-        inf.DISPLAY_TZ.reset(token)
-
-
-def _one_burst(
     df: pl.DataFrame,
     ingest: list[dict[str, Any]],
     burst: inf.Burst,

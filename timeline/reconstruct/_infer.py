@@ -22,6 +22,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from zoneinfo import ZoneInfo
 import re
@@ -35,6 +37,16 @@ from timeline.reconstruct._rules import any_match, first_line
 
 DISPLAY_TZ: ContextVar[str] = ContextVar("display_tz", default="UTC")
 """The zone the rule texts name times in (set by reconstruct to its ``tz``)."""
+
+
+@contextmanager
+def display_zone(tz: str) -> Iterator[None]:
+    """Within the block, rule texts name times in ``tz``."""
+    token = DISPLAY_TZ.set(tz)
+    try:
+        yield
+    finally:
+        DISPLAY_TZ.reset(token)
 
 
 def clock(ts: dt.datetime, fmt: str = "%H:%M:%S") -> str:

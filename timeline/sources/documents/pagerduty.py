@@ -18,7 +18,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +122,16 @@ class PagerDutyReader:
         return rows.finish()
 
 
+def _objects(items: Iterable[Any], account: FileAccount, what: str) -> Iterator[tuple[int, Mapping[str, Any]]]:
+    """Number the records of an export, count each as read, and reject those that are not objects."""
+    for n, item in enumerate(items, 1):
+        account.lines += 1
+        if not isinstance(item, Mapping):
+            account.reject(n, f"{what} is not an object", str(item)[:200])
+            continue
+        yield n, item
+
+
 def _incident_ref(inc: Any) -> str | None:
     if isinstance(inc, Mapping):
         return text_of(inc.get("id")) or text_of(inc.get("incident_number"))
@@ -130,78 +140,67 @@ def _incident_ref(inc: Any) -> str | None:
 
 def _log_entries(docs: list[Any], rows: Rows, options: DocumentOptions) -> None:
     account = rows.account
-    n = 0
-    for d in docs:
-        for e in d.get("log_entries", []) if isinstance(d, Mapping) else []:
-            n += 1
-            account.lines += 1
-            if not isinstance(e, Mapping):
-                account.reject(n, "log entry is not an object", str(e)[:200])
-                continue
-            etype = str(e.get("type", ""))
-            when = time_or_reject(e.get("created_at"), account, n, "created_at", options.tz)
-            if when is None:
-                if not e.get("created_at"):
-                    account.reject(n, "log entry has no created_at", etype)
-                continue
-            action = LOG_ENTRY_ACTIONS.get(etype, etype.removesuffix("_log_entry") or "updated")
-            incident = e.get("incident") or {}
-            title = first(incident, "summary", "title") or ""
-            channel = e.get("channel") or {}
-            note = first(channel, "summary") if action == "annotated" else None
-            assignees = [a.get("summary") for a in e.get("assignees", []) or [] if isinstance(a, Mapping)]
-            summary = e.get("summary") or ""
-            text = note or (title if action == "fired" else summary or title)
-            if assignees and action in ("assigned", "escalated"):
-                text = f"{text} ({', '.join(filter(None, assignees))})" if text else ", ".join(filter(None, assignees))
-            level = "critical" if action == "fired" and first(incident, "urgency") == "high" else "warning" if action in ("fired", "escalated") else "info"
-            rows.add(
-                when, action, text, line=n,
-                actor=first(e, "agent.summary", "agent.name"),
-                ref=_incident_ref(incident),
-                level=level,
-                service=first(e, "service.summary", "service.name"),
-                attrs={"log_entry_id": e.get("id"), "type": etype, "incident": title, "channel": first(channel, "type"), "assignees": assignees, "summary": summary if text != summary else None},
-            )
+    entries = (e for d in docs if isinstance(d, Mapping) for e in d.get("log_entries", []))
+    for n, e in _objects(entries, account, "log entry"):
+        etype = str(e.get("type", ""))
+        when = time_or_reject(e.get("created_at"), account, n, "created_at", options.tz)
+        if when is None:
+            if not e.get("created_at"):
+                account.reject(n, "log entry has no created_at", etype)
+            continue
+        action = LOG_ENTRY_ACTIONS.get(etype, etype.removesuffix("_log_entry") or "updated")
+        incident = e.get("incident") or {}
+        title = first(incident, "summary", "title") or ""
+        channel = e.get("channel") or {}
+        note = first(channel, "summary") if action == "annotated" else None
+        assignees = [a.get("summary") for a in e.get("assignees", []) or [] if isinstance(a, Mapping)]
+        summary = e.get("summary") or ""
+        text = note or (title if action == "fired" else summary or title)
+        if assignees and action in ("assigned", "escalated"):
+            text = f"{text} ({', '.join(filter(None, assignees))})" if text else ", ".join(filter(None, assignees))
+        level = "critical" if action == "fired" and first(incident, "urgency") == "high" else "warning" if action in ("fired", "escalated") else "info"
+        rows.add(
+            when, action, text, line=n,
+            actor=first(e, "agent.summary", "agent.name"),
+            ref=_incident_ref(incident),
+            level=level,
+            service=first(e, "service.summary", "service.name"),
+            attrs={"log_entry_id": e.get("id"), "type": etype, "incident": title, "channel": first(channel, "type"), "assignees": assignees, "summary": summary if text != summary else None},
+        )
 
 
 def _incidents(docs: list[Any], rows: Rows, options: DocumentOptions) -> None:
     account = rows.account
-    n = 0
-    for d in docs:
-        incidents = d.get("incidents") if isinstance(d.get("incidents"), list) else [d.get("incident")]
-        for inc in incidents:
-            n += 1
-            account.lines += 1
-            if not isinstance(inc, Mapping):
-                account.reject(n, "incident is not an object", str(inc)[:200])
-                continue
-            ref = _incident_ref(inc)
-            title = inc.get("title") or inc.get("summary") or inc.get("description") or ""
-            created = time_or_reject(inc.get("created_at"), account, n, "created_at", options.tz)
-            if created is None:
-                if not inc.get("created_at"):
-                    account.reject(n, "incident has no created_at", ref or "")
-                continue
-            service = first(inc, "service.summary", "service.name")
-            attrs = {"incident_number": inc.get("incident_number"), "status": inc.get("status"), "urgency": inc.get("urgency"), "incident_key": inc.get("incident_key"), "priority": first(inc, "priority.summary", "priority.name"), "html_url": inc.get("html_url"), "title": title}
-            level = "critical" if inc.get("urgency") == "high" else "warning"
-            rows.add(created, "fired", title, line=n, actor="pagerduty", ref=ref, level=level, service=service, attrs=attrs)
-            for a in inc.get("assignments", []) or []:
-                when = time_or_reject(a.get("at"), account, n, "assignments.at", options.tz) if isinstance(a, Mapping) else None
-                if when is not None:
-                    who = first(a, "assignee.summary", "assignee.name")
-                    rows.add(when, "assigned", f"assigned to {who}: {title}", line=n, actor=who, ref=ref, service=service, attrs={"title": title})
-            for a in inc.get("acknowledgements", []) or []:
-                when = time_or_reject(a.get("at"), account, n, "acknowledgements.at", options.tz) if isinstance(a, Mapping) else None
-                if when is not None:
-                    who = first(a, "acknowledger.summary", "acknowledger.name")
-                    rows.add(when, "acknowledged", f"acknowledged by {who}: {title}", line=n, actor=who, ref=ref, service=service, attrs={"title": title})
-            if inc.get("status") == "resolved":
-                value = inc.get("resolved_at") or inc.get("last_status_change_at")
-                when = time_or_reject(value, account, n, "resolved_at", options.tz)
-                if when is not None:
-                    rows.add(when, "resolved", f"resolved: {title}", line=n, actor=first(inc, "last_status_change_by.summary"), ref=ref, service=service, attrs={"from": "resolved_at" if inc.get("resolved_at") else "last_status_change_at"})
+    incidents = (
+        inc for d in docs for inc in (d.get("incidents") if isinstance(d.get("incidents"), list) else [d.get("incident")])
+    )
+    for n, inc in _objects(incidents, account, "incident"):
+        ref = _incident_ref(inc)
+        title = inc.get("title") or inc.get("summary") or inc.get("description") or ""
+        created = time_or_reject(inc.get("created_at"), account, n, "created_at", options.tz)
+        if created is None:
+            if not inc.get("created_at"):
+                account.reject(n, "incident has no created_at", ref or "")
+            continue
+        service = first(inc, "service.summary", "service.name")
+        attrs = {"incident_number": inc.get("incident_number"), "status": inc.get("status"), "urgency": inc.get("urgency"), "incident_key": inc.get("incident_key"), "priority": first(inc, "priority.summary", "priority.name"), "html_url": inc.get("html_url"), "title": title}
+        level = "critical" if inc.get("urgency") == "high" else "warning"
+        rows.add(created, "fired", title, line=n, actor="pagerduty", ref=ref, level=level, service=service, attrs=attrs)
+        for a in inc.get("assignments", []) or []:
+            when = time_or_reject(a.get("at"), account, n, "assignments.at", options.tz) if isinstance(a, Mapping) else None
+            if when is not None:
+                who = first(a, "assignee.summary", "assignee.name")
+                rows.add(when, "assigned", f"assigned to {who}: {title}", line=n, actor=who, ref=ref, service=service, attrs={"title": title})
+        for a in inc.get("acknowledgements", []) or []:
+            when = time_or_reject(a.get("at"), account, n, "acknowledgements.at", options.tz) if isinstance(a, Mapping) else None
+            if when is not None:
+                who = first(a, "acknowledger.summary", "acknowledger.name")
+                rows.add(when, "acknowledged", f"acknowledged by {who}: {title}", line=n, actor=who, ref=ref, service=service, attrs={"title": title})
+        if inc.get("status") == "resolved":
+            value = inc.get("resolved_at") or inc.get("last_status_change_at")
+            when = time_or_reject(value, account, n, "resolved_at", options.tz)
+            if when is not None:
+                rows.add(when, "resolved", f"resolved: {title}", line=n, actor=first(inc, "last_status_change_by.summary"), ref=ref, service=service, attrs={"from": "resolved_at" if inc.get("resolved_at") else "last_status_change_at"})
 
 
 def _webhook_v3(docs: list[Any], rows: Rows, options: DocumentOptions) -> None:
@@ -241,30 +240,24 @@ def _webhook_v3(docs: list[Any], rows: Rows, options: DocumentOptions) -> None:
 
 def _webhook_v2(docs: list[Any], rows: Rows, options: DocumentOptions) -> None:
     account = rows.account
-    n = 0
-    for d in docs:
-        for m in d.get("messages", []) if isinstance(d, Mapping) else []:
-            n += 1
-            account.lines += 1
-            if not isinstance(m, Mapping):
-                account.reject(n, "message is not an object", str(m)[:200])
-                continue
-            verb = str(m.get("event", "")).partition(".")[2]
-            action = EVENT_ACTIONS.get(verb, verb or "updated")
-            inc = m.get("incident") or {}
-            entries = m.get("log_entries") or []
-            entry = entries[0] if entries and isinstance(entries[0], Mapping) else {}
-            value = m.get("created_on") or entry.get("created_at") or (inc.get("created_at") if action == "fired" else None)
-            when = time_or_reject(value, account, n, "created_on", options.tz)
-            if when is None:
-                if not value:
-                    account.reject(n, "message has no created_on", str(m.get("event")))
-                continue
-            title = inc.get("title") or first(inc, "trigger_summary_data.subject", "trigger_summary_data.description", "summary") or ""
-            actor = first(entry, "agent.summary", "agent.name") or first(inc, "last_status_change_by.name", "last_status_change_by.summary")
-            level = "warning" if action in ("fired", "escalated") else "info"
-            text = first(entry, "channel.summary") if action == "annotated" else title
-            rows.add(when, action, text or title, line=n, actor=actor or ("pagerduty" if action == "fired" else None), ref=_incident_ref(inc), level=level, service=first(inc, "service.name", "service.summary"), attrs={"event": m.get("event"), "message_id": m.get("id"), "incident_number": inc.get("incident_number"), "status": inc.get("status"), "title": title})
+    messages = (m for d in docs if isinstance(d, Mapping) for m in d.get("messages", []))
+    for n, m in _objects(messages, account, "message"):
+        verb = str(m.get("event", "")).partition(".")[2]
+        action = EVENT_ACTIONS.get(verb, verb or "updated")
+        inc = m.get("incident") or {}
+        entries = m.get("log_entries") or []
+        entry = entries[0] if entries and isinstance(entries[0], Mapping) else {}
+        value = m.get("created_on") or entry.get("created_at") or (inc.get("created_at") if action == "fired" else None)
+        when = time_or_reject(value, account, n, "created_on", options.tz)
+        if when is None:
+            if not value:
+                account.reject(n, "message has no created_on", str(m.get("event")))
+            continue
+        title = inc.get("title") or first(inc, "trigger_summary_data.subject", "trigger_summary_data.description", "summary") or ""
+        actor = first(entry, "agent.summary", "agent.name") or first(inc, "last_status_change_by.name", "last_status_change_by.summary")
+        level = "warning" if action in ("fired", "escalated") else "info"
+        text = first(entry, "channel.summary") if action == "annotated" else title
+        rows.add(when, action, text or title, line=n, actor=actor or ("pagerduty" if action == "fired" else None), ref=_incident_ref(inc), level=level, service=first(inc, "service.name", "service.summary"), attrs={"event": m.get("event"), "message_id": m.get("id"), "incident_number": inc.get("incident_number"), "status": inc.get("status"), "title": title})
 
 
 def _events_v2(docs: list[Any], rows: Rows, options: DocumentOptions) -> None:
@@ -299,11 +292,7 @@ def _change_events(docs: list[Any], rows: Rows, options: DocumentOptions) -> Non
     items: list[Any] = []
     for d in docs:
         items.extend(d["change_events"] if isinstance(d, Mapping) and isinstance(d.get("change_events"), list) else [d])
-    for n, e in enumerate(items, 1):
-        account.lines += 1
-        if not isinstance(e, Mapping):
-            account.reject(n, "change event is not an object", str(e)[:200])
-            continue
+    for n, e in _objects(items, account, "change event"):
         payload = e.get("payload") if isinstance(e.get("payload"), Mapping) else e
         value = payload.get("timestamp") or e.get("timestamp")
         when = time_or_reject(value, account, n, "timestamp", options.tz)
