@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import itertools
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +19,12 @@ from timeline.schema import conform, empty_events, sort_events
 from timeline.sources import documents
 from timeline.sources._account import FileAccount
 from timeline.sources._inputs import InputFile, expand, source_name
-from timeline.sources._lines import read_lines
-from timeline.sources._parse import Context, parse_csv_bytes, parse_jsonl_lines, parse_regex_lines
-from timeline.sources._sniff import sniff_lines
+from timeline.sources._lines import _empty_lines, read_line_blocks
+from timeline.sources._parse import Block, Context, parse_csv_bytes, parse_jsonl_lines, parse_regex_lines
+from timeline.sources._sniff import SAMPLE_LINES, sniff_lines
 from timeline.sources._spec import Spec, SpecCatalog, load_specs, resolve_spec
 from timeline.sources._tagging import tag_db_changes
-from timeline.sources._time import TimeOptions, correct_year_against_mtime, get_zone
+from timeline.sources._time import TimeOptions, WholeFileNeeded, correct_year_against_mtime, get_zone
 
 __all__ = ["read", "read_file", "load_specs", "Spec", "FileAccount"]
 
@@ -42,11 +44,11 @@ def _per_file(value: Any, path: Path) -> Any:
     return value.get("*")
 
 
-def _parse_with(spec: Spec, lines: pl.DataFrame, ctx: Context, account: FileAccount) -> pl.DataFrame:
+def _parse_with(spec: Spec, lines: pl.DataFrame, ctx: Context, account: FileAccount, block: Block | None = None) -> pl.DataFrame:
     if spec.kind == "regex":
-        return parse_regex_lines(lines, spec, ctx, account)
+        return parse_regex_lines(lines, spec, ctx, account, block)
     if spec.kind == "jsonl":
-        return parse_jsonl_lines(lines, spec, ctx, account)
+        return parse_jsonl_lines(lines, spec, ctx, account, block)
     if spec.kind == "csv":
         data = "\n".join(lines["text"].to_list()).encode("utf-8")
         return parse_csv_bytes(data, spec, ctx, account)
@@ -98,58 +100,108 @@ def read_file(
         _finish_account(account, events)
         return events, account
 
-    raw = read_lines(path)
+    zone = get_zone(tz)
+    options = TimeOptions(tz=zone, year=year, date=date, mtime=path.stat().st_mtime, zone_abbreviations=zone_abbreviations)
+    try:
+        return _read_lines_file(path, src, forced, specs, options, max_line_bytes, explicit_year=year is not None)
+    except WholeFileNeeded:
+        # Some time needs the whole file's order (the repeated hour of a DST change): read again in one block.
+        return _read_lines_file(path, src, forced, specs, options, max_line_bytes, explicit_year=year is not None, whole=True)
+
+
+def _read_lines_file(
+    path: Path,
+    src: str,
+    forced: Spec | None,
+    specs: Mapping[str, Spec],
+    options: TimeOptions,
+    max_line_bytes: int,
+    *,
+    explicit_year: bool,
+    whole: bool = False,
+) -> tuple[pl.DataFrame, FileAccount]:
+    """Read a line-oriented log, block by block, into events and its account.
+
+    Blocks keep memory bounded whatever the file's size: each is parsed and
+    reduced to events before the next is read, and a record that runs over a
+    block's end is carried into the next block whole.
+    """
+    raw = read_line_blocks(path, block_bytes=0 if whole else None)
     account = FileAccount(file=str(path), format=None, source=src, bytes=raw.size, compression=raw.compression)
-    account.warnings.extend(raw.warnings)
-    lines = raw.lines
     if raw.binary:
-        account.lines = lines.height
-        account.reject_group("binary file: not text", lines.height, [])
+        account.warnings.extend(raw.warnings)
+        account.lines = raw.binary_lines
+        account.reject_group("binary file: not text", raw.binary_lines, [])
         return empty_events(), account
 
-    too_long = lines.filter(pl.col("text").str.len_bytes() > max_line_bytes)
-    if too_long.height:
-        examples = [(int(r[0]), r[1][:200] + "...") for r in too_long.head(3).iter_rows()]
-        account.reject_group(f"line longer than {max_line_bytes:,} bytes", too_long.height, examples)
-        account.lines += too_long.height
-        lines = lines.filter(pl.col("text").str.len_bytes() <= max_line_bytes)
-
-    zone = get_zone(tz)
-    ctx = Context(
-        file=str(path),
-        source=src,
-        time=TimeOptions(tz=zone, year=year, date=date, mtime=path.stat().st_mtime, zone_abbreviations=zone_abbreviations),
-    )
-    account.tz = zone or "UTC"
+    blocks = iter(raw.blocks)
+    # The format is recognised from the same first lines whatever the block size.
+    head = [next(blocks, _empty_lines())]
+    while sum(b.height for b in head) < SAMPLE_LINES and (more := next(blocks, None)) is not None:
+        head.append(more)
+    first = _drop_too_long(pl.concat(head) if len(head) > 1 else head[0], max_line_bytes, account)
+    ctx = Context(file=str(path), source=src, time=options)
+    account.tz = options.tz or "UTC"
 
     if forced is not None:
         spec = forced
         account.confidence = 1.0
         account.sniff = [(spec.name, 1.0)]
     else:
-        ranked = sniff_lines(lines, specs, lambda ls, sp, acc: _parse_with(sp, ls, ctx, acc))
+        ranked = sniff_lines(first, specs, lambda ls, sp, acc: _parse_with(sp, ls, ctx, acc))
         account.sniff = ranked[:3]
         if not ranked or ranked[0][1] < MIN_SNIFF_SCORE:
             best = f" (best guess {ranked[0][0]} read {ranked[0][1]:.0%} of the first lines)" if ranked else ""
-            nonblank = lines.filter(pl.col("text").str.strip_chars() != "")
-            account.lines += lines.height
-            account.blank += lines.height - nonblank.height
-            examples = [(int(r[0]), r[1]) for r in nonblank.head(3).iter_rows()]
-            if nonblank.height:
-                account.reject_group(f"no known format recognised{best}; name one with format=", nonblank.height, examples)
+            reason = f"no known format recognised{best}; name one with format="
+            for lines in itertools.chain([first], (_drop_too_long(b, max_line_bytes, account) for b in blocks)):
+                nonblank = lines.filter(pl.col("text").str.strip_chars() != "")
+                account.lines += lines.height
+                account.blank += lines.height - nonblank.height
+                if nonblank.height:
+                    account.reject_group(reason, nonblank.height, [(int(r[0]), r[1]) for r in nonblank.head(3).iter_rows()])
+            account.warnings.extend(raw.warnings)
             return empty_events(), account
         spec = specs[ranked[0][0]]
         account.confidence = ranked[0][1]
     account.format = spec.name
     account.kind = spec.event_kind
-    frame = _parse_with(spec, lines, ctx, account)
+    rest = (_drop_too_long(b, max_line_bytes, account) for b in blocks)
+    if spec.kind == "csv" or spec.timestamp.get("missing"):
+        # CSV fields may hold newlines, and year/date inference counts rollovers over the whole file.
+        lines = pl.concat([first, *rest])
+        frame = _parse_with(spec, lines, ctx, account)
+    else:
+        ctx = replace(ctx, time=replace(options, in_blocks=not whole))
+        frames: list[pl.DataFrame] = []
+        carry: pl.DataFrame | None = None
+        # Every block holds its last record back for the next; what is held after the last block is read last.
+        for lines in itertools.chain([first], rest):
+            block = None if whole else Block(last=False)
+            frames.append(conform(_parse_with(spec, lines if carry is None else pl.concat([carry, lines]), ctx, account, block)))
+            carry = block.held if block is not None else None
+        if carry is not None:
+            frames.append(conform(_parse_with(spec, carry, ctx, account)))
+        frame = pl.concat(frames) if len(frames) > 1 else frames[0]
+    account.warnings.extend(raw.warnings)
     if spec.timestamp.get("missing") == "year" and frame.height:
-        frame = frame.with_columns(correct_year_against_mtime(frame["ts"], ctx.time.mtime, year is not None).alias("ts"))
-    if account.tz_assumed and tz is None:
+        frame = frame.with_columns(correct_year_against_mtime(frame["ts"], options.mtime, explicit_year).alias("ts"))
+    if account.tz_assumed and options.tz is None:
         account.warnings.append("times carry no zone and no tz was given: read as UTC")
     events = conform(frame)
     _finish_account(account, events)
     return events, account
+
+
+def _drop_too_long(lines: pl.DataFrame, max_line_bytes: int, account: FileAccount) -> pl.DataFrame:
+    """Reject (and count) lines longer than the limit; the rest go on."""
+    long = lines["text"].str.len_bytes() > max_line_bytes
+    if not long.any():
+        return lines
+    too_long = lines.filter(long)
+    examples = [(int(r[0]), r[1][:200] + "...") for r in too_long.head(3).iter_rows()]
+    account.reject_group(f"line longer than {max_line_bytes:,} bytes", too_long.height, examples)
+    account.lines += too_long.height
+    return lines.filter(~long)
 
 
 def _size(path: Path) -> int:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 MAX_REJECTED_SHOWN = 20
+MAX_SHOWN_PER_REASON = 5
 
 
 @dataclass
@@ -49,26 +51,36 @@ class FileAccount:
     first_ts: str | None = None
     last_ts: str | None = None
     rejected_reasons: dict[str, int] = field(default_factory=dict)
-    rejected_lines: list[Rejection] = field(default_factory=list)
+    examples: list[Rejection] = field(default_factory=list, repr=False)
     warnings: list[str] = field(default_factory=list)
     sniff: list[tuple[str, float]] = field(default_factory=list)
 
     def reject(self, line: int, reason: str, text: str, count: int = 1) -> None:
-        """Record rejected lines (the first few are kept verbatim)."""
-        self.rejected += count
+        """Record rejected lines (the first few of each reason are kept verbatim)."""
         key = reason.split(":")[0] if len(reason) > 80 else reason
-        self.rejected_reasons[key] = self.rejected_reasons.get(key, 0) + count
-        if len(self.rejected_lines) < MAX_REJECTED_SHOWN:
-            self.rejected_lines.append(Rejection(line, reason, text[:300]))
+        self._count(key, count)
+        self._keep(key, [(line, Rejection(line, reason, text[:300]))])
 
     def reject_group(self, reason: str, count: int, examples: list[tuple[int, str]]) -> None:
         """Record ``count`` lines rejected for one reason, keeping a few examples verbatim."""
+        self._count(reason, count)
+        self._keep(reason, [(line, Rejection(line, reason, text[:300])) for line, text in examples])
+
+    def _count(self, key: str, count: int) -> None:
         self.rejected += count
-        self.rejected_reasons[reason] = self.rejected_reasons.get(reason, 0) + count
-        for line, text in examples:
-            if len(self.rejected_lines) >= MAX_REJECTED_SHOWN:
-                break
-            self.rejected_lines.append(Rejection(line, reason, text[:300]))
+        self.rejected_reasons[key] = self.rejected_reasons.get(key, 0) + count
+
+    def _keep(self, key: str, examples: list[tuple[int, Rejection]]) -> None:
+        # The first few lines of each reason, in file order: the same whether the file
+        # was read whole or block by block.
+        shown = sum(1 for r in self.examples if (r.reason.split(":")[0] if len(r.reason) > 80 else r.reason) == key)
+        for _, rejection in sorted(examples, key=lambda e: e[0])[: max(0, MAX_SHOWN_PER_REASON - shown)]:
+            bisect.insort(self.examples, rejection, key=lambda r: r.line)
+
+    @property
+    def rejected_lines(self) -> list[Rejection]:
+        """The rejected lines shown verbatim: the first of each reason, in file order (at most 20)."""
+        return self.examples[:MAX_REJECTED_SHOWN]
 
     @property
     def balanced(self) -> bool:
@@ -80,6 +92,7 @@ class FileAccount:
     def to_dict(self) -> dict[str, Any]:
         """The JSON report object (keys file, format, lines, events, continuation_lines, rejected, ...)."""
         out = asdict(self)
+        del out["examples"]
         out["rejected_lines"] = [r.to_dict() for r in self.rejected_lines]
         out["sniff"] = [{"format": n, "score": round(s, 3)} for n, s in self.sniff]
         out["confidence"] = round(self.confidence, 3)

@@ -9,28 +9,21 @@ parsed. The line numbers are the file's own, starting at 1.
 from __future__ import annotations
 
 import bz2
+import itertools
 import lzma
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import polars as pl
 
 _CHUNK = 1 << 20
+BLOCK_BYTES = 16 << 20
+"""About how much text one block of lines holds: the unit of bounded-memory reading."""
 _MAGIC = {b"\x1f\x8b": "gzip", b"BZh": "bz2", b"\xfd7zXZ": "xz"}
 _DECOMPRESS_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, ValueError)
-
-
-@dataclass
-class RawLines:
-    """The lines of one file and what was noticed while reading them."""
-
-    lines: pl.DataFrame  # columns: line (UInt32, from 1), text (String)
-    size: int  # bytes on disk
-    compression: str | None = None
-    binary: bool = False
-    warnings: list[str] = field(default_factory=list)
 
 
 def compression_of(path: Path) -> str | None:
@@ -51,14 +44,13 @@ def _decompressor(kind: str) -> Any:
     return lzma.LZMADecompressor()
 
 
-def _decompress(path: Path, kind: str, warnings: list[str], max_bytes: int) -> bytes:
-    """Decompress a whole file, keeping every byte decoded before a damaged or missing end.
+def _decompressed_chunks(path: Path, kind: str, warnings: list[str], max_bytes: int) -> Iterator[bytes]:
+    """Decompress a file chunk by chunk, keeping every byte decoded before a damaged or missing end.
 
     Streams the compressed bytes through a decompressor object (a file wrapper
     drops the last chunk when the stream is cut) and follows concatenated
     members, as gzip and bzip2 allow.
     """
-    parts: list[bytes] = []
     total = 0
     dec = _decompressor(kind)
     fed = False  # the current member has input that did not reach its end marker yet
@@ -68,7 +60,8 @@ def _decompress(path: Path, kind: str, warnings: list[str], max_bytes: int) -> b
                 while chunk:
                     out = dec.decompress(chunk)
                     fed = True
-                    parts.append(out)
+                    if out:
+                        yield out
                     total += len(out)
                     chunk = b""
                     if dec.eof:
@@ -78,7 +71,7 @@ def _decompress(path: Path, kind: str, warnings: list[str], max_bytes: int) -> b
                     warnings.append(
                         f"decompressed size passed the limit of {max_bytes:,} bytes; the rest of the file was not read"
                     )
-                    return b"".join(parts)
+                    return
         if fed:
             warnings.append(
                 f"{kind} stream is damaged or truncated after {total:,} decompressed bytes (it ends before its end marker); "
@@ -88,7 +81,46 @@ def _decompress(path: Path, kind: str, warnings: list[str], max_bytes: int) -> b
         warnings.append(
             f"{kind} stream is damaged or truncated after {total:,} decompressed bytes ({exc}); the lines before it were kept"
         )
-    return b"".join(parts)
+
+
+def _plain_chunks(path: Path, size: int) -> Iterator[bytes]:
+    with path.open("rb") as fh:
+        while chunk := fh.read(min(_CHUNK, max(size, 1))):
+            yield chunk
+
+
+def _plain_blocks(path: Path, block_bytes: int, warnings: list[str]) -> Iterator[pl.DataFrame]:
+    """Blocks of a plain file, each read straight from its place in the file and cut at a line end.
+
+    A block's bytes are read once and handed to the line reader whole when
+    they end a line; otherwise only up to the last line end, and the next
+    block starts there (no buffer is copied to carry a partial line over).
+    """
+    bad = _Utf8()
+    next_line = 1
+    last = b""
+    with path.open("rb") as fh:
+        pos = 0
+        want = block_bytes or -1  # 0: the whole file in one block
+        while data := fh.read(want):
+            last = data[-1:]
+            cut = data.rfind(b"\n")
+            if cut < 0 and len(data) == want:
+                fh.seek(pos)
+                want *= 2  # one line longer than a block: read until it ends
+                continue
+            if 0 <= cut < len(data) - 1 and len(data) == want:
+                data = data[: cut + 1]
+                fh.seek(pos + cut + 1)
+            pos += len(data)
+            want = block_bytes or -1
+            frame = _lines_from_bytes(data, next_line, bad)
+            next_line += frame.height
+            yield frame
+    if bad.count:
+        warnings.append(bad.warning())
+    if last != b"\n":
+        warnings.append("the last line has no newline: the file may have been cut while being written")
 
 
 def _looks_binary(head: bytes) -> bool:
@@ -100,27 +132,61 @@ def _looks_binary(head: bytes) -> bool:
     return control / len(head) > 0.1
 
 
-def _lines_from_bytes(data: bytes, warnings: list[str]) -> pl.DataFrame:
+@dataclass
+class _Utf8:
+    """Lines with bytes that are not UTF-8, counted over a file's blocks."""
+
+    count: int = 0
+    first: list[int] = field(default_factory=list)
+
+    def warning(self) -> str:
+        return f"{self.count:,} lines hold bytes that are not valid UTF-8 (shown as U+FFFD), first at lines {self.first}"
+
+
+def _lines_from_bytes(data: bytes, first_line: int, bad: _Utf8) -> pl.DataFrame:
     try:
-        frame = pl.scan_lines(data, row_index_name="line", row_index_offset=1, name="text").collect()
+        frame = pl.scan_lines(data, row_index_name="line", row_index_offset=first_line, name="text").collect()
     except pl.exceptions.ComputeError:
         text = data.decode("utf-8", errors="replace")
-        frame = pl.scan_lines(text.encode("utf-8"), row_index_name="line", row_index_offset=1, name="text").collect()
-        bad = frame.filter(pl.col("text").str.contains("\ufffd", literal=True))
-        first = bad["line"].head(5).to_list()
-        warnings.append(
-            f"{bad.height:,} lines hold bytes that are not valid UTF-8 (shown as U+FFFD), first at lines {first}"
-        )
-    return frame
+        frame = pl.scan_lines(text.encode("utf-8"), row_index_name="line", row_index_offset=first_line, name="text").collect()
+        found = frame.filter(pl.col("text").str.contains("\ufffd", literal=True))
+        bad.count += found.height
+        bad.first = (bad.first + found["line"].head(5).to_list())[:5]
+    return frame.select(pl.col("line").cast(pl.UInt32), pl.col("text"))
 
 
-def read_lines(path: str | Path, *, max_decompressed: int = 64 << 30) -> RawLines:
-    """Read a file's lines into a polars table, recording anything odd.
+@dataclass
+class LineBlocks:
+    """The lines of one file as a sequence of tables, and what was noticed while reading them.
+
+    ``blocks`` yields tables of about ``BLOCK_BYTES`` each (columns ``line``,
+    ``text``), cut at line ends, so a file of any size is read in bounded
+    memory. ``warnings`` is complete once ``blocks`` is exhausted.
+    """
+
+    blocks: Iterator[pl.DataFrame]
+    size: int  # bytes on disk
+    compression: str | None = None
+    binary: bool = False
+    binary_lines: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def _empty_lines() -> pl.DataFrame:
+    return pl.DataFrame(schema={"line": pl.UInt32, "text": pl.String})
+
+
+def read_line_blocks(path: str | Path, *, block_bytes: int | None = None, max_decompressed: int = 64 << 30) -> LineBlocks:
+    """Read a file's lines block by block, recording anything odd.
 
     Parameters
     ----------
     path
         The file; gzip, bzip2 and xz are recognised by content.
+    block_bytes
+        About how many bytes of text each block holds (default ``BLOCK_BYTES``,
+        0 for the whole file in one block); a line longer than that makes its
+        block longer, never cut.
     max_decompressed
         Stop decompressing past this many bytes (a decompression bomb guard).
     """
@@ -131,41 +197,77 @@ def read_lines(path: str | Path, *, max_decompressed: int = 64 << 30) -> RawLine
     suffix = path.suffix.lower()
     if kind is None and suffix in {".gz", ".bz2", ".xz"}:
         warnings.append(f"named {suffix} but not compressed that way; read as plain text")
-    if kind is not None:
-        data = _decompress(path, kind, warnings, max_decompressed)
-        head = data[:65536]
-        last = data[-1:]
-    else:
-        with path.open("rb") as fh:
-            head = fh.read(65536)
-            if size:
-                fh.seek(size - 1)
-                last = fh.read(1)
-            else:
-                last = b""
-        data = None
-
-    if size == 0 or (kind is not None and not data):
+    chunks = _decompressed_chunks(path, kind, warnings, max_decompressed) if kind is not None else _plain_chunks(path, size)
+    head = b""
+    pending: list[bytes] = []
+    for chunk in chunks:
+        pending.append(chunk)
+        head += chunk[: 65536 - len(head)]
+        if len(head) >= 65536:
+            break
+    if not head:
         if size == 0:
             warnings.append("empty file")
-        return RawLines(pl.DataFrame(schema={"line": pl.UInt32, "text": pl.String}), size, kind, False, warnings)
-
+        return LineBlocks(iter(()), size, kind, False, 0, warnings)
     if _looks_binary(head):
-        raw = data if data is not None else path.read_bytes()
-        count = raw.count(b"\n") + (0 if raw.endswith(b"\n") else 1)
-        lines = pl.DataFrame(
-            {"line": pl.arange(1, count + 1, eager=True).cast(pl.UInt32), "text": pl.repeat("", count, eager=True)}
-        )
-        return RawLines(lines, size, kind, True, [*warnings, "binary content (NUL or control bytes); not parsed"])
-
-    if data is None:
-        try:
-            frame = pl.scan_lines(path, row_index_name="line", row_index_offset=1, name="text").collect()
-        except pl.exceptions.ComputeError:
-            frame = _lines_from_bytes(path.read_bytes(), warnings)
+        count = 0
+        last = b""
+        for chunk in itertools.chain(pending, chunks):
+            count += chunk.count(b"\n")
+            last = chunk[-1:] or last
+        count += 0 if last == b"\n" else 1
+        return LineBlocks(iter(()), size, kind, True, count, [*warnings, "binary content (NUL or control bytes); not parsed"])
+    block_bytes = BLOCK_BYTES if block_bytes is None else block_bytes
+    if kind is None:
+        blocks = _plain_blocks(path, block_bytes, warnings)
     else:
-        frame = _lines_from_bytes(data, warnings)
+        blocks = _blocks(itertools.chain(pending, chunks), block_bytes, warnings)
+    return LineBlocks(blocks, size, kind, False, 0, warnings)
+
+
+def _blocks(chunks: Iterator[bytes], block_bytes: int, warnings: list[str]) -> Iterator[pl.DataFrame]:
+    buffer = bytearray()
+    next_line = 1
+    bad = _Utf8()
+    last = b""
+    for chunk in chunks:
+        buffer += chunk
+        last = chunk[-1:] or last
+        if not block_bytes or len(buffer) < block_bytes:
+            continue
+        cut = buffer.rfind(b"\n")
+        if cut < 0:
+            continue  # one very long line so far: keep reading until it ends
+        frame = _lines_from_bytes(bytes(buffer[: cut + 1]), next_line, bad)
+        del buffer[: cut + 1]
+        next_line += frame.height
+        yield frame
+    if buffer:
+        yield _lines_from_bytes(bytes(buffer), next_line, bad)
+    if bad.count:
+        warnings.append(bad.warning())
     if last != b"\n":
         warnings.append("the last line has no newline: the file may have been cut while being written")
-    frame = frame.select(pl.col("line").cast(pl.UInt32), pl.col("text"))
-    return RawLines(frame, size, kind, False, warnings)
+
+
+@dataclass
+class RawLines:
+    """The lines of one file and what was noticed while reading them."""
+
+    lines: pl.DataFrame  # columns: line (UInt32, from 1), text (String)
+    size: int  # bytes on disk
+    compression: str | None = None
+    binary: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+
+def read_lines(path: str | Path, *, max_decompressed: int = 64 << 30) -> RawLines:
+    """Read a whole file's lines into one polars table (see :func:`read_line_blocks`)."""
+    raw = read_line_blocks(path, block_bytes=0, max_decompressed=max_decompressed)
+    if raw.binary:
+        n = raw.binary_lines
+        lines = pl.DataFrame({"line": pl.arange(1, n + 1, eager=True).cast(pl.UInt32), "text": pl.repeat("", n, eager=True)})
+        return RawLines(lines, raw.size, raw.compression, True, raw.warnings)
+    frames = list(raw.blocks)
+    lines = pl.concat(frames) if frames else _empty_lines()
+    return RawLines(lines, raw.size, raw.compression, False, raw.warnings)

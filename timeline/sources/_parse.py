@@ -31,6 +31,19 @@ class Context:
     time: TimeOptions
 
 
+@dataclass
+class Block:
+    """One block of a file read in blocks: whether it is the last, and the lines it hands on.
+
+    A record that starts in a block may go on in the next one (a traceback cut
+    by the block's end), so every block but the last holds back its final
+    record's lines in ``held`` for the next block to read with its own.
+    """
+
+    last: bool = True
+    held: pl.DataFrame | None = None
+
+
 def _field(frame_cols: set[str], names: tuple[str, ...]) -> pl.Expr | None:
     present = [pl.col(n).cast(pl.String) for n in names if n in frame_cols]
     if not present:
@@ -140,7 +153,9 @@ def _event_columns(spec: Spec, cols: set[str], ctx: Context, attr_names: list[st
     return out
 
 
-def parse_regex_lines(lines: pl.DataFrame, spec: Spec, ctx: Context, account: FileAccount) -> pl.DataFrame:
+def parse_regex_lines(
+    lines: pl.DataFrame, spec: Spec, ctx: Context, account: FileAccount, block: Block | None = None
+) -> pl.DataFrame:
     """Parse a line table with a regex spec; fill the account; return events (unsorted)."""
     text = pl.col("text")
     groups = list(spec.groups)
@@ -208,7 +223,7 @@ def parse_regex_lines(lines: pl.DataFrame, spec: Spec, ctx: Context, account: Fi
     )
     field_exprs = _with_fields(spec, [pl.col(g) for g in groups])
     frame = frame.lazy().with_columns(*field_exprs).with_columns(matched).collect()
-    return _assemble(frame, spec, ctx, account, list(spec.field_names))
+    return _assemble(frame, spec, ctx, account, list(spec.field_names), block=block)
 
 
 def _nulls(name: str, n: int) -> pl.Series:
@@ -320,12 +335,21 @@ def _with_fields(spec: Spec, pattern_fields: list[pl.Expr]) -> list[pl.Expr]:
 
 
 def _assemble(
-    frame: pl.DataFrame, spec: Spec, ctx: Context, account: FileAccount, groups: list[str], *, attrs_from_text: bool = False
+    frame: pl.DataFrame,
+    spec: Spec,
+    ctx: Context,
+    account: FileAccount,
+    groups: list[str],
+    *,
+    attrs_from_text: bool = False,
+    block: Block | None = None,
 ) -> pl.DataFrame:
     """Multi-line assembly, time, levels and accounting for a parsed line table.
 
     ``frame`` has ``line``, ``text``, ``_matched`` and one column per field.
     ``attrs_from_text``: the event's attrs are its first line as read (a JSON record).
+    ``block``: when the lines are a block of a file that goes on, the last
+    record's lines are held back in it, not read.
     """
     cols = set(frame.columns)
     ml = spec.multiline
@@ -366,6 +390,13 @@ def _assemble(
         .with_columns(pl.col("_start").cast(pl.UInt32).cum_sum().set_sorted().alias("_rec"))
         .collect()
     )
+    if block is not None and not block.last and frame.height:
+        # The last record may go on in the next block: hand its lines on (lines before any
+        # record start belong to no record and are read here).
+        last_start = frame["_rec"].search_sorted(frame["_rec"][-1], side="left")
+        if frame["_rec"][-1] > 0:
+            block.held = frame.slice(last_start).select("line", "text")
+            frame = frame.slice(0, last_start)
     if ml.get("record_fields"):
         # Fields the first line lacks come from the record's joined lines (first value wins).
         member = pl.col("_start") | (pl.col("_cont") & ~pl.col("_blank"))
@@ -539,7 +570,9 @@ def _record_rejections(frame: pl.DataFrame, spec: Spec, account: FileAccount) ->
         account.reject_group(str(why), group.height, examples)
 
 
-def parse_jsonl_lines(lines: pl.DataFrame, spec: Spec, ctx: Context, account: FileAccount) -> pl.DataFrame:
+def parse_jsonl_lines(
+    lines: pl.DataFrame, spec: Spec, ctx: Context, account: FileAccount, block: Block | None = None
+) -> pl.DataFrame:
     """Parse JSON-lines with a spec: extract only the mapped keys; keep the whole record in attrs."""
     keys: list[str] = []
     for names in (spec.ts_fields, *spec.columns.values()):
@@ -577,7 +610,7 @@ def parse_jsonl_lines(lines: pl.DataFrame, spec: Spec, ctx: Context, account: Fi
     frame = frame.rename({k: _safe(k) for k in keys if k in frame.columns and _safe(k) != k})
     safe_spec = _safe_spec(spec, keys)
     # attrs for JSON records: the record itself, every field kept.
-    return _assemble(frame, safe_spec, ctx, account, [], attrs_from_text=True)
+    return _assemble(frame, safe_spec, ctx, account, [], attrs_from_text=True, block=block)
 
 
 def _safe(key: str) -> str:

@@ -75,6 +75,11 @@ class TimeOptions:
     date: dt.date | None = None
     mtime: float | None = None
     zone_abbreviations: Mapping[str, int] | None = None
+    in_blocks: bool = False  # the lines are one block of a file: order-dependent times need the whole file
+
+
+class WholeFileNeeded(Exception):  # noqa: N818 - a signal, not an error
+    """A block holds a time only the whole file's order can settle (a DST fall-back's repeated hour)."""
 
 
 def _offset_seconds(zone: pl.Expr, abbreviations: Mapping[str, int]) -> pl.Expr:
@@ -285,6 +290,8 @@ def add_time_columns(
         *( [(pl.when(rows).then(zone) if rows is not None else zone).alias("_tzf")] if zone is not None else [] ),
     ).collect()
     if epoch is not None or missing is not None:
+        if options.in_blocks and formats:
+            raise WholeFileNeeded  # text times beside epochs: their DST order is resolved over the whole file
         ts, zone_text, error = time_exprs(
             pl.col("_traw"), formats=formats, epoch=epoch, zone=pl.col("_tzf") if zone is not None else None,
             missing=missing, options=options,
@@ -349,6 +356,8 @@ def add_time_columns(
         unresolved = work.filter(pl.col("_local").is_null() & pl.col("_naive").is_not_null() & pl.col("_zone").is_null()).height
         if unresolved:
             # Some time is in a repeated or skipped hour: resolve by file order.
+            if options.in_blocks:
+                raise WholeFileNeeded
             work = work.lazy().with_columns(_localize(pl.col("_naive"), tz).alias("_local")).collect()
         else:
             work = work.lazy().with_columns(pl.col("_local").dt.convert_time_zone("UTC")).collect()
