@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from timeline.schema import LEVELS
+from timeline.schema import LEVELS, Level
 from timeline.sources._account import FileAccount
 from timeline.sources._spec import Spec
 from timeline.sources._time import ISO_FORMATS, TimeOptions, add_time_columns, time_exprs
@@ -85,13 +85,24 @@ def _level_by_value(frame: pl.DataFrame, raw: pl.Expr | None, spec: Spec) -> pl.
     known = table.filter(pl.col("_raw").is_not_null())
     for_null = table.filter(pl.col("_raw").is_null())["_lvl"].to_list()
     default = for_null[0] if for_null else level_expr(pl.lit(None, dtype=pl.String), spec)
-    return raw.replace_strict(known["_raw"], known["_lvl"], default=default, return_dtype=pl.String)
+    return raw.replace_strict(known["_raw"], known["_lvl"], default=default, return_dtype=Level)
 
 
-def _attrs_expr(names: list[str]) -> pl.Expr:
+def _attrs_expr(names: list[str], frame: pl.DataFrame) -> pl.Expr:
+    """The extra fields with a value, as a JSON object; null on a row where none has one.
+
+    Fields with no value in ``frame`` are left out before encoding, and null
+    members are cut out of the encoded text per row, so a row's attrs are the
+    same whatever other lines it was read with.
+    """
+    names = [n for n in names if n not in frame.columns or frame[n].null_count() < frame.height]
     if not names:
         return pl.lit(None, dtype=pl.String)
-    return pl.struct([pl.col(n) for n in names]).struct.json_encode()
+    encoded = pl.struct([pl.col(n) for n in names]).struct.json_encode()
+    if all(re.fullmatch(r"\w+", n, re.ASCII) for n in names) and any(n in frame.columns and frame[n].null_count() for n in names):
+        # Names are plain words and every quote inside a value is escaped, so only members match.
+        encoded = encoded.str.replace_all(r'"\w+":null,?', "").str.replace(r",\}\z", "}")
+    return pl.when(pl.any_horizontal([pl.col(n).is_not_null() for n in names])).then(encoded)
 
 
 def _add_time(frame: pl.DataFrame, spec: Spec, ctx: Context, rows: pl.Expr) -> pl.DataFrame:
@@ -132,7 +143,7 @@ def _time_for(spec: Spec, cols: set[str], ctx: Context) -> tuple[pl.Expr, pl.Exp
     )
 
 
-def _event_columns(spec: Spec, cols: set[str], ctx: Context, attr_names: list[str]) -> list[pl.Expr]:
+def _event_columns(spec: Spec, cols: set[str], ctx: Context, attrs: pl.Expr) -> list[pl.Expr]:
     """The event-table columns built from extracted fields."""
     out = [
         pl.lit(ctx.source).alias("source"),
@@ -148,7 +159,7 @@ def _event_columns(spec: Spec, cols: set[str], ctx: Context, attr_names: list[st
     source_override = _field(cols, spec.column("source"))
     if source_override is not None:
         out[0] = pl.coalesce(source_override, pl.lit(ctx.source)).alias("source")
-    out.append(_attrs_expr(attr_names).alias("attrs"))
+    out.append(attrs.alias("attrs"))
     out.append(pl.lit(ctx.file).alias("file"))
     return out
 
@@ -487,9 +498,7 @@ def _assemble(
         .then(pl.col("_tail"))
         .otherwise(pl.concat_str([msg_expr, pl.lit(joiner), pl.col("_tail")]))
     )
-    if ml.get("strip", True):
-        message = message.str.strip_chars_end()
-    columns = _event_columns(spec, set(events.collect_schema().names()), ctx, attr_names)
+    columns = _event_columns(spec, set(events.collect_schema().names()), ctx, _attrs_expr(attr_names, frame))
     if attrs_from_text:
         columns = [pl.col("text").alias("attrs") if c.meta.output_name() == "attrs" else c for c in columns]
     level = _level_by_value(frame, _field(cols, spec.column("level")), spec)
@@ -502,6 +511,9 @@ def _assemble(
         pl.col("line").cast(pl.UInt32),
         pl.col("_zone"),
     ).collect()
+    if ml.get("strip", True) and out.lazy().select(pl.col("message").str.contains(r"\s\z").any()).collect().item():
+        # Trailing whitespace is rare: strip only when some message has it.
+        out = out.with_columns(pl.col("message").str.strip_chars_end())
     _note_times(out, account)
     return out.drop("_zone")
 
