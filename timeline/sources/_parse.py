@@ -89,19 +89,13 @@ def _level_by_value(frame: pl.DataFrame, raw: pl.Expr | None, spec: Spec) -> pl.
 
 
 def _attrs_expr(names: list[str], frame: pl.DataFrame) -> pl.Expr:
-    """The extra fields with a value, as a JSON object; null on a row where none has one.
+    """The extra fields as a JSON object; null on a row where none of them has a value.
 
-    Fields with no value in ``frame`` are left out before encoding, and null
-    members are cut out of the encoded text per row, so a row's attrs are the
-    same whatever other lines it was read with.
+    Lines whose every extra field is empty (most application logs) cost nothing here.
     """
-    names = [n for n in names if n not in frame.columns or frame[n].null_count() < frame.height]
-    if not names:
+    if not names or all(n in frame.columns and frame[n].null_count() == frame.height for n in names):
         return pl.lit(None, dtype=pl.String)
     encoded = pl.struct([pl.col(n) for n in names]).struct.json_encode()
-    if all(re.fullmatch(r"\w+", n, re.ASCII) for n in names) and any(n in frame.columns and frame[n].null_count() for n in names):
-        # Names are plain words and every quote inside a value is escaped, so only members match.
-        encoded = encoded.str.replace_all(r'"\w+":null,?', "").str.replace(r",\}\z", "}")
     return pl.when(pl.any_horizontal([pl.col(n).is_not_null() for n in names])).then(encoded)
 
 

@@ -308,7 +308,9 @@ def add_time_columns(
         # The zone is found from the end of the value (the regex engine anchors at the end and
         # captures only the short suffix), then cut off by position.
         work = work.lazy().with_columns(text.alias("_ttext")).collect()
-        quick = _quick_zone_split(work)
+        quick = _no_zone(work)
+        if quick is None:
+            quick = _quick_zone_split(work)
         if quick is not None:
             work = quick
         else:
@@ -375,8 +377,26 @@ def add_time_columns(
         .then(pl.lit(f"local time does not exist in {tz} (skipped by a DST change)"))
     )
     error = pl.when(pl.col("_rows")).then(error)
+    if work["ts"].null_count() == work.height - work["_rows"].sum():
+        error = pl.lit(None, dtype=pl.String)  # every row read has its time: no reason to give
     work = work.lazy().select(pl.col("ts").cast(pl.Datetime("us", "UTC")), pl.col("_zone"), error.alias("_terr")).collect()
     return frame.with_columns(work.get_columns())
+
+
+def _no_zone(work: pl.DataFrame) -> pl.DataFrame | None:
+    """Skip the zone search when no value can end in a zone (None when some might).
+
+    Every form ``_ZONE_SUFFIX`` reads ends in a letter, or has a sign in its
+    last six characters (``+05``, ``-0700``, ``+05:30``, ``UTC+5``); a column
+    of ``2024-08-12 14:16:03,118`` values has neither.
+    """
+    tt = pl.col("_ttext")
+    ok = tt.is_null() | ~(tt.str.tail(6).str.contains("[+-]") | tt.str.tail(1).str.contains("[A-Za-z]"))
+    if not work.head(1000).lazy().select(ok.all()).collect().item():
+        return None
+    if not work.lazy().select(ok.all()).collect().item():
+        return None
+    return work.lazy().with_columns(tt.alias("_tbase"), pl.lit(None, dtype=pl.String).alias("_zone")).drop("_ttext").collect()
 
 
 def _quick_zone_split(work: pl.DataFrame) -> pl.DataFrame | None:
