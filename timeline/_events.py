@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -24,13 +25,41 @@ class EventTable:
     ``events.filter(...)`` works as on a polars frame (and returns one).
     """
 
-    def __init__(self, df: pl.DataFrame, account: list[FileAccount] | None = None, notes: list[str] | None = None) -> None:
-        self.df = df
+    def __init__(
+        self,
+        df: pl.DataFrame | None = None,
+        account: list[FileAccount] | None = None,
+        notes: list[str] | None = None,
+        *,
+        path: str | Path | None = None,
+    ) -> None:
+        if df is None and path is None:
+            msg = "an EventTable needs a frame or the Parquet file holding it"
+            raise ValueError(msg)
+        self._df = df
+        self.path = Path(path) if path is not None else None
         self.account = account or []
         self.notes = notes or []
 
+    @property
+    def df(self) -> pl.DataFrame:
+        """The event table; when it was written to a Parquet file as it was read, loaded on first use."""
+        if self._df is None:
+            self._df = pl.read_parquet(self.path)
+        return self._df
+
+    @df.setter
+    def df(self, value: pl.DataFrame) -> None:
+        self._df = value
+
+    def lazy(self) -> pl.LazyFrame:
+        """The event table as a lazy frame (a scan of its Parquet file when it has one and is not loaded)."""
+        if self._df is None and self.path is not None:
+            return pl.scan_parquet(self.path)
+        return self.df.lazy()
+
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
+        if name.startswith("_"):
             raise AttributeError(name)
         return getattr(self.df, name)
 
@@ -65,11 +94,13 @@ class EventTable:
 
     def summary(self) -> str:
         """A short text summary: span, counts by source and level, and rejections."""
-        df = self.df
+        lf = self.lazy()
+        span = lf.select(pl.len().alias("n"), pl.col("ts").min().alias("lo"), pl.col("ts").max().alias("hi")).collect().row(0, named=True)
         lines = []
-        if df.height:
-            lines.append(f"{df.height:,} events from {df['ts'].min():%Y-%m-%d %H:%M:%S} to {df['ts'].max():%Y-%m-%d %H:%M:%S} UTC")
-            by = df.group_by("source", "level").len().pivot(on="level", index="source", values="len").fill_null(0).sort("source")
+        if span["n"]:
+            lines.append(f"{span['n']:,} events from {span['lo']:%Y-%m-%d %H:%M:%S} to {span['hi']:%Y-%m-%d %H:%M:%S} UTC")
+            counts = lf.group_by("source", "level").len().collect()
+            by = counts.pivot(on="level", index="source", values="len").fill_null(0).sort("source")
             levels = [c for c in ("debug", "info", "notice", "warning", "error", "critical") if c in by.columns]
             lines.append(f"{'source':32} " + " ".join(f"{c:>8}" for c in levels))
             for row in by.iter_rows(named=True):

@@ -46,8 +46,8 @@ def _per_file_option(values: list[str] | None) -> str | dict[str, str] | None:
     return out
 
 
-def read_from_args(args: argparse.Namespace):  # noqa: ANN201 - returns EventTable
-    """Read the evidence named by the shared read options."""
+def read_from_args(args: argparse.Namespace, events_path: str | None = None):  # noqa: ANN201 - returns EventTable
+    """Read the evidence named by the shared read options (into a Parquet file as it goes, if given)."""
     from timeline.sources import read
 
     return read(
@@ -60,6 +60,7 @@ def read_from_args(args: argparse.Namespace):  # noqa: ANN201 - returns EventTab
         day_first=args.day_first,
         column_map=dict(v.split("=", 1) for v in args.column_map) if args.column_map else None,
         quiet=True if args.quiet else None,
+        events_path=events_path,
     )
 
 
@@ -90,6 +91,17 @@ def print_account(events, out=sys.stdout) -> None:  # noqa: ANN001
         print(f"note: {n}", file=out)
 
 
+_TEXT_OUTPUTS = {".csv", ".tsv", ".jsonl", ".ndjson", ".json"}
+STREAM_ABOVE = 2 << 30
+"""Input size above which ``timeline read --events OUT.parquet`` streams the table to OUT."""
+
+
+def _input_bytes(paths: Sequence[str]) -> int:
+    from timeline.sources._inputs import expand
+
+    return sum(item.path.stat().st_size for item in expand(list(paths), [], lambda p: None) if item.path.is_file())
+
+
 def write_events(events, path: str) -> None:  # noqa: ANN001
     """Write the event table as Parquet, CSV or JSON lines, by the file's extension."""
     target = Path(path)
@@ -105,12 +117,15 @@ def write_events(events, path: str) -> None:  # noqa: ANN001
 
 
 def _cmd_read(args: argparse.Namespace) -> int:
-    events = read_from_args(args)
+    # A Parquet output of large logs is written block by block as they are read: memory stays bounded.
+    streamed = bool(args.events) and Path(args.events).suffix.lower() not in _TEXT_OUTPUTS and (args.stream or _input_bytes(args.paths) > STREAM_ABOVE)
+    events = read_from_args(args, events_path=args.events if streamed else None)
     print_account(events)
     print()
     print(events.summary())
     if args.events:
-        write_events(events, args.events)
+        if not streamed:
+            write_events(events, args.events)
         print(f"events written to {args.events}")
     if args.report_json:
         Path(args.report_json).write_text(json.dumps(events.report(), indent=2, default=str))
@@ -141,6 +156,11 @@ def build_parser(features: bool = True) -> argparse.ArgumentParser:
     p = sub.add_parser("read", help="read evidence into one event table and account for every line")
     _add_read_options(p)
     p.add_argument("--events", metavar="OUT", help="write the event table (.parquet, .csv, .jsonl)")
+    p.add_argument(
+        "--stream", action="store_true",
+        help="write the Parquet event table block by block as the logs are read, never holding it in memory "
+        f"(memory stays bounded whatever the logs' size; the default when they pass {STREAM_ABOVE >> 30} GiB)",
+    )
     p.add_argument("--report-json", metavar="OUT", help="write the per-file account as JSON")
     p.set_defaults(func=_cmd_read)
     p = sub.add_parser("formats", help="list the known formats")

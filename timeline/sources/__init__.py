@@ -6,7 +6,7 @@ import datetime as dt
 import fnmatch
 import itertools
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -19,8 +19,9 @@ from timeline.schema import conform, empty_events, sort_events
 from timeline.sources import documents
 from timeline.sources._account import FileAccount
 from timeline.sources._inputs import InputFile, expand, source_name
-from timeline.sources._lines import _empty_lines, read_line_blocks
+from timeline.sources._lines import LineBlocks, _empty_lines, read_line_blocks
 from timeline.sources._parse import Block, Context, parse_csv_bytes, parse_jsonl_lines, parse_regex_lines
+from timeline.sources._sink import ParquetSink, write_blocks
 from timeline.sources._sniff import SAMPLE_LINES, sniff_lines
 from timeline.sources._spec import Spec, SpecCatalog, load_specs, resolve_spec
 from timeline.sources._tagging import tag_db_changes
@@ -71,6 +72,42 @@ def read_file(
     column_map: Mapping[str, str] | None = None,
 ) -> tuple[pl.DataFrame, FileAccount]:
     """Read one file (or one document folder) into events and its account."""
+    options = dict(
+        format=format, tz=tz, year=year, date=date, source=source, specs=specs, zone_abbreviations=zone_abbreviations,
+        day_first=day_first, max_line_bytes=max_line_bytes, column_map=column_map,
+    )
+    try:
+        blocks, account = read_file_blocks(item, **options)  # type: ignore[arg-type]
+        frames = list(blocks)
+    except WholeFileNeeded:
+        # Some time needs the whole file's order (the repeated hour of a DST change): read again in one block.
+        blocks, account = read_file_blocks(item, whole=True, **options)  # type: ignore[arg-type]
+        frames = list(blocks)
+    events = pl.concat(frames) if len(frames) > 1 else frames[0] if frames else empty_events()
+    return events, account
+
+
+def read_file_blocks(
+    item: InputFile | str | Path,
+    *,
+    format: str | Spec | None = None,
+    tz: str | None = None,
+    year: int | None = None,
+    date: dt.date | None = None,
+    source: str | None = None,
+    specs: Mapping[str, Spec] | None = None,
+    zone_abbreviations: Mapping[str, int] | None = None,
+    day_first: bool | None = None,
+    max_line_bytes: int = MAX_LINE_BYTES,
+    column_map: Mapping[str, str] | None = None,
+    whole: bool = False,
+) -> tuple[Iterator[pl.DataFrame], FileAccount]:
+    """Read one file as a sequence of event tables (one per block of lines) and its account.
+
+    The account is complete once the blocks are exhausted. Iterating may raise
+    :class:`WholeFileNeeded` (a time only the whole file's order settles): read
+    again with ``whole=True``, discarding the blocks already seen.
+    """
     if not isinstance(item, InputFile):
         p = Path(item)
         item = InputFile(p, p.parent)
@@ -78,7 +115,7 @@ def read_file(
     specs = specs if specs is not None else SpecCatalog()
     src = source or source_name(path, item.root)
     forced = resolve_spec(format, specs) if format is not None else None
-    options = documents.DocumentOptions(
+    doc_options = documents.DocumentOptions(
         tz=tz, day_first=day_first, date=date, column_map=column_map,
         spec_options=dict(forced.document) if forced is not None and forced.kind == "document" else None,
     )
@@ -92,55 +129,50 @@ def read_file(
         if reader is None:
             msg = f"{path}: no document reader named {reader_name!r}; known: {', '.join(sorted(documents.readers()))}"
             raise InputError(msg)
-        frame, account = reader.read(path, options)
+        frame, account = reader.read(path, doc_options)
         account.format = account.format or reader_name
         account.source = account.source or src
         account.bytes = account.bytes or _size(path)
         events = conform(frame.with_columns(pl.col("source").fill_null(src)) if "source" in frame.columns else frame.with_columns(pl.lit(src).alias("source")))
         _finish_account(account, events)
-        return events, account
+        return iter([events]), account
 
     zone = get_zone(tz)
     options = TimeOptions(tz=zone, year=year, date=date, mtime=path.stat().st_mtime, zone_abbreviations=zone_abbreviations)
-    try:
-        return _read_lines_file(path, src, forced, specs, options, max_line_bytes, explicit_year=year is not None)
-    except WholeFileNeeded:
-        # Some time needs the whole file's order (the repeated hour of a DST change): read again in one block.
-        return _read_lines_file(path, src, forced, specs, options, max_line_bytes, explicit_year=year is not None, whole=True)
+    raw = read_line_blocks(path, block_bytes=0 if whole else None)
+    account = FileAccount(file=str(path), format=None, source=src, bytes=raw.size, compression=raw.compression)
+    return _line_file_blocks(raw, account, forced, specs, options, max_line_bytes, explicit_year=year is not None, whole=whole), account
 
 
-def _read_lines_file(
-    path: Path,
-    src: str,
+def _line_file_blocks(
+    raw: LineBlocks,
+    account: FileAccount,
     forced: Spec | None,
     specs: Mapping[str, Spec],
     options: TimeOptions,
     max_line_bytes: int,
     *,
     explicit_year: bool,
-    whole: bool = False,
-) -> tuple[pl.DataFrame, FileAccount]:
-    """Read a line-oriented log, block by block, into events and its account.
+    whole: bool,
+) -> Iterator[pl.DataFrame]:
+    """Read a line-oriented log, block by block, into event tables, filling its account.
 
     Blocks keep memory bounded whatever the file's size: each is parsed and
     reduced to events before the next is read, and a record that runs over a
     block's end is carried into the next block whole.
     """
-    raw = read_line_blocks(path, block_bytes=0 if whole else None)
-    account = FileAccount(file=str(path), format=None, source=src, bytes=raw.size, compression=raw.compression)
     if raw.binary:
         account.warnings.extend(raw.warnings)
         account.lines = raw.binary_lines
         account.reject_group("binary file: not text", raw.binary_lines, [])
-        return empty_events(), account
-
+        return
     blocks = iter(raw.blocks)
     # The format is recognised from the same first lines whatever the block size.
     head = [next(blocks, _empty_lines())]
     while sum(b.height for b in head) < SAMPLE_LINES and (more := next(blocks, None)) is not None:
         head.append(more)
     first = _drop_too_long(pl.concat(head) if len(head) > 1 else head[0], max_line_bytes, account)
-    ctx = Context(file=str(path), source=src, time=options)
+    ctx = Context(file=account.file, source=account.source or "", time=options)
     account.tz = options.tz or "UTC"
 
     if forced is not None:
@@ -160,36 +192,53 @@ def _read_lines_file(
                 if nonblank.height:
                     account.reject_group(reason, nonblank.height, [(int(r[0]), r[1]) for r in nonblank.head(3).iter_rows()])
             account.warnings.extend(raw.warnings)
-            return empty_events(), account
+            return
         spec = specs[ranked[0][0]]
         account.confidence = ranked[0][1]
     account.format = spec.name
     account.kind = spec.event_kind
     rest = (_drop_too_long(b, max_line_bytes, account) for b in blocks)
+    span = _Span()
     if spec.kind == "csv" or spec.timestamp.get("missing"):
         # CSV fields may hold newlines, and year/date inference counts rollovers over the whole file.
-        lines = pl.concat([first, *rest])
-        frame = _parse_with(spec, lines, ctx, account)
+        frame = _parse_with(spec, pl.concat([first, *rest]), ctx, account)
+        if spec.timestamp.get("missing") == "year" and frame.height:
+            frame = frame.with_columns(correct_year_against_mtime(frame["ts"], options.mtime, explicit_year).alias("ts"))
+        yield span.add(conform(frame))
     else:
         ctx = replace(ctx, time=replace(options, in_blocks=not whole))
-        frames: list[pl.DataFrame] = []
         carry: pl.DataFrame | None = None
         # Every block holds its last record back for the next; what is held after the last block is read last.
         for lines in itertools.chain([first], rest):
             block = None if whole else Block(last=False)
-            frames.append(conform(_parse_with(spec, lines if carry is None else pl.concat([carry, lines]), ctx, account, block)))
+            yield span.add(conform(_parse_with(spec, lines if carry is None else pl.concat([carry, lines]), ctx, account, block)))
             carry = block.held if block is not None else None
         if carry is not None:
-            frames.append(conform(_parse_with(spec, carry, ctx, account)))
-        frame = pl.concat(frames) if len(frames) > 1 else frames[0]
+            yield span.add(conform(_parse_with(spec, carry, ctx, account)))
     account.warnings.extend(raw.warnings)
-    if spec.timestamp.get("missing") == "year" and frame.height:
-        frame = frame.with_columns(correct_year_against_mtime(frame["ts"], options.mtime, explicit_year).alias("ts"))
     if account.tz_assumed and options.tz is None:
         account.warnings.append("times carry no zone and no tz was given: read as UTC")
-    events = conform(frame)
-    _finish_account(account, events)
-    return events, account
+    span.finish(account)
+
+
+class _Span:
+    """The first and last time over a file's blocks, for its account."""
+
+    def __init__(self) -> None:
+        self.first: dt.datetime | None = None
+        self.last: dt.datetime | None = None
+
+    def add(self, events: pl.DataFrame) -> pl.DataFrame:
+        lo, hi = events["ts"].min(), events["ts"].max()
+        if lo is not None:
+            self.first = lo if self.first is None else min(self.first, lo)  # type: ignore[type-var]
+            self.last = hi if self.last is None else max(self.last, hi)  # type: ignore[type-var]
+        return events
+
+    def finish(self, account: FileAccount) -> None:
+        if self.first is not None and self.last is not None:
+            account.first_ts = self.first.isoformat()
+            account.last_ts = self.last.isoformat()
 
 
 def _drop_too_long(lines: pl.DataFrame, max_line_bytes: int, account: FileAccount) -> pl.DataFrame:
@@ -261,6 +310,7 @@ def read(
     column_map: Mapping[str, str] | None = None,
     max_line_bytes: int = MAX_LINE_BYTES,
     quiet: bool | None = None,
+    events_path: str | Path | None = None,
 ) -> EventTable:
     """Read files, folders and globs into one event table, sorted by time.
 
@@ -296,6 +346,11 @@ def read(
     quiet
         Hide the progress bar (shown by default on a terminal or in a notebook
         when reading takes more than a moment).
+    events_path
+        Write the event table to this Parquet file as it is read, block by
+        block, instead of holding it in memory: memory then stays bounded
+        whatever the size of the logs. The returned table reads the file when
+        its ``df`` is first used (``.lazy()`` scans it without loading).
 
     Returns
     -------
@@ -321,30 +376,36 @@ def read(
     frames: list[pl.DataFrame] = []
     accounts: list[FileAccount] = []
     total = sum(_size(i.path) for i in items)
+    sink = ParquetSink(events_path) if events_path is not None else None
     with _progress(total, len(items), quiet) as bar:
         for item in items:
-            name = _per_file(sources, item.path) if sources else None
+            options: dict[str, Any] = dict(
+                format=_per_file(format, item.path), tz=_per_file(tz, item.path), year=year, date=date,
+                source=_per_file(sources, item.path) if sources else None, specs=specs,
+                zone_abbreviations=zone_abbreviations, day_first=day_first, max_line_bytes=max_line_bytes,
+                column_map=column_map,
+            )
             try:
-                events, account = read_file(
-                    item,
-                    format=_per_file(format, item.path),
-                    tz=_per_file(tz, item.path),
-                    year=year,
-                    date=date,
-                    source=name,
-                    specs=specs,
-                    zone_abbreviations=zone_abbreviations,
-                    day_first=day_first,
-                    max_line_bytes=max_line_bytes,
-                    column_map=column_map,
-                )
+                if sink is None:
+                    events, account = read_file(item, **options)
+                    frames.append(events)
+                else:
+                    account = write_blocks(
+                        sink, lambda whole, item=item, options=options: read_file_blocks(item, whole=whole, **options),
+                        WholeFileNeeded, tag_db_changes,
+                    )  # type: ignore[assignment]
             except (OSError, pl.exceptions.PolarsError) as exc:
                 account = FileAccount(file=str(item.path), format=None)
                 account.warnings.append(f"could not be read: {exc}")
-                events = empty_events()
-            frames.append(events)
+            except BaseException:
+                if sink is not None:
+                    sink.abort()
+                raise
             accounts.append(account)
             bar.update(account.bytes or 0)
+    if sink is not None:
+        sink.finish(empty_events)
+        return EventTable(account=accounts, notes=notes, path=sink.out)
     df = pl.concat(frames, how="vertical") if frames else empty_events()
     if not _in_event_order(df):
         df = sort_events(df)

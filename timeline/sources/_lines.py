@@ -20,7 +20,7 @@ from typing import Any
 import polars as pl
 
 _CHUNK = 1 << 20
-BLOCK_BYTES = 16 << 20
+BLOCK_BYTES = 8 << 20
 """About how much text one block of lines holds: the unit of bounded-memory reading."""
 _MAGIC = {b"\x1f\x8b": "gzip", b"BZh": "bz2", b"\xfd7zXZ": "xz"}
 _DECOMPRESS_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, ValueError)

@@ -1,0 +1,91 @@
+"""Writing the event table to Parquet while reading gives the table read in memory."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+import timeline.sources._lines as lines_module
+from timeline.sources import read
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "data" / "incidents" / "2024-08-12-db-outage"
+
+
+def _both(paths: list[Path], out: Path, block_bytes: int = 4_000, **kwargs: object) -> tuple:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(lines_module, "BLOCK_BYTES", block_bytes)
+        memory = read(paths, quiet=True, **kwargs)  # type: ignore[arg-type]
+        streamed = read(paths, quiet=True, events_path=out, **kwargs)  # type: ignore[arg-type]
+    return memory, streamed
+
+
+def test_the_sample_incident_streams_to_the_same_table(tmp_path):
+    """Ten inputs (logs, tickets, chat, changes) whose times interleave: the parts are merged in event order."""
+    out = tmp_path / "events.parquet"
+    memory, streamed = _both([SAMPLE], out, tz="America/Los_Angeles")
+    assert streamed.path == out and streamed._df is None  # nothing loaded until asked
+    assert streamed.summary() == memory.summary()
+    assert_frame_equal(pl.read_parquet(out), memory.df)
+    assert_frame_equal(streamed.df, memory.df)
+    assert [a.to_dict() for a in streamed.account] == [a.to_dict() for a in memory.account]
+    assert not [p for p in tmp_path.iterdir() if p != out], "temporary parts are removed"
+
+
+def test_logs_of_consecutive_periods_are_concatenated_in_time_order(tmp_path):
+    """Two rotated-style files read newest first on the command line still come out oldest first."""
+    old, new = tmp_path / "a-old.log", tmp_path / "b-new.log"
+    old.write_text("".join(f"2024-08-12 10:{m:02d}:00,000 INFO [web] old {m}\n" for m in range(60)))
+    new.write_text("".join(f"2024-08-12 11:{m:02d}:00,000 INFO [web] new {m}\n" for m in range(60)))
+    out = tmp_path / "out" / "events.parquet"
+    memory, streamed = _both([new, old], out, block_bytes=500, tz="UTC")
+    table = pl.read_parquet(out)
+    assert_frame_equal(table, memory.df)
+    assert table["ts"].is_sorted() and table["message"][0] == "old 0"
+
+
+def test_an_out_of_order_log_is_sorted(tmp_path):
+    log = tmp_path / "app.log"
+    minutes = [5, 1, 9, 3, 3, 7, 0]
+    log.write_text("".join(f"2024-08-12 10:{m:02d}:00,000 INFO [web] at {m}\n" for m in minutes))
+    memory, _ = _both([log], tmp_path / "events.parquet", block_bytes=60, tz="UTC")
+    table = pl.read_parquet(tmp_path / "events.parquet")
+    assert_frame_equal(table, memory.df)
+    assert table["message"].to_list() == ["at 0", "at 1", "at 3", "at 3", "at 5", "at 7", "at 9"]
+
+
+def test_a_dst_fall_back_met_mid_stream_is_read_again_whole(tmp_path):
+    """Blocks already written for the file are dropped and the file is written again from one block."""
+    log = tmp_path / "app.log"
+    rows = ["00:50", "01:40", "01:55", "01:05", "01:30", "02:10"]
+    log.write_text("".join(f"2024-11-03 {t}:00,000 INFO [web] line {i}\n" for i, t in enumerate(rows)))
+    memory, streamed = _both([log], tmp_path / "events.parquet", block_bytes=1, tz="America/Los_Angeles")
+    table = pl.read_parquet(tmp_path / "events.parquet")
+    assert_frame_equal(table, memory.df)
+    assert [(t.hour, t.minute) for t in table["ts"]] == [(7, 50), (8, 40), (8, 55), (9, 5), (9, 30), (10, 10)]
+    assert streamed.account[0].events == 6 and streamed.account[0].lines == 6
+
+
+def test_nothing_to_read_writes_an_empty_table_with_the_schema(tmp_path):
+    empty = tmp_path / "empty.log"
+    empty.write_text("")
+    memory, streamed = _both([empty], tmp_path / "events.parquet")
+    table = pl.read_parquet(tmp_path / "events.parquet")
+    assert table.height == 0 and table.schema == memory.df.schema
+    assert len(streamed) == 0
+
+
+def test_the_command_streams_when_asked(tmp_path):
+    out = tmp_path / "events.parquet"
+    cmd = [sys.executable, "-m", "timeline.cli", "read", str(SAMPLE / "app" / "web.log"), "--tz", "America/Los_Angeles",
+           "--events", str(out), "--stream", "--quiet"]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=ROOT)
+    assert "events written to" in done.stdout
+    expected = read(SAMPLE / "app" / "web.log", tz="America/Los_Angeles", quiet=True).df
+    assert_frame_equal(pl.read_parquet(out), expected)
+    assert f"{expected.height:,} events from" in done.stdout

@@ -1,0 +1,178 @@
+"""Writing the event table to Parquet as it is read, block by block, in bounded memory.
+
+Each file's event blocks go to a part file of their own; at the end the parts
+become one Parquet file in event order (time, file, line). When every part is
+already in order and the parts follow one another in time (the usual case: one
+log, or logs of consecutive periods), the parts are concatenated as they are;
+otherwise they are sorted by the engine. Nothing but the current block is held
+in memory while reading.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from timeline.schema import EVENT_COLUMNS
+
+_SORT_KEYS = ["ts", "file", "line"]
+
+
+@dataclass
+class _Part:
+    """One file's events on disk, and what is known of their order."""
+
+    path: Path
+    rows: int = 0
+    first: tuple[dt.datetime, str, int] | None = None  # (ts, file, line) of the first row
+    last: tuple[dt.datetime, str, int] | None = None
+    ordered: bool = True  # rows in (ts, file, line) order, no null in a key
+
+
+class PartWriter:
+    """Writes one file's event blocks to a part, tracking whether they are in event order."""
+
+    def __init__(self, path: Path) -> None:
+        self.part = _Part(path)
+        self._writer: Any = None  # a pyarrow ParquetWriter, opened on the first block
+        # Encoding runs in a thread of its own while the next block is parsed; one block at most waits.
+        self._pool = ThreadPoolExecutor(max_workers=1)
+        self._pending: Future[None] | None = None
+
+    def write(self, block: pl.DataFrame) -> None:
+        if block.height == 0:
+            return
+        keys = block.select(_SORT_KEYS)
+        if keys.null_count().sum_horizontal().item() or not _ordered(keys):
+            self.part.ordered = False
+        first, last = keys.row(0), keys.row(-1)
+        if self.part.last is not None and self.part.ordered and _after(self.part.last, first):
+            self.part.ordered = False
+        self.part.first = self.part.first or first
+        self.part.last = last
+        self._wait()
+        self._pending = self._pool.submit(self._write, block.select(EVENT_COLUMNS))
+        self.part.rows += block.height
+
+    def _write(self, block: pl.DataFrame) -> None:
+        table = block.to_arrow()
+        if self._writer is None:
+            import pyarrow.parquet as pq
+
+            # zstd at level 1: about as small as the default level and twice as fast to write.
+            self._writer = pq.ParquetWriter(self.part.path, table.schema, compression="zstd", compression_level=1)
+        self._writer.write_table(table)
+
+    def _wait(self) -> None:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()
+
+    def close(self) -> _Part:
+        try:
+            self._wait()
+        finally:
+            self._pool.shutdown()
+            if self._writer is not None:
+                self._writer.close()
+        return self.part
+
+
+def _ordered(keys: pl.DataFrame) -> bool:
+    if keys.height < 2:
+        return True
+    later = (pl.col("ts") > pl.col("ts").shift(1)) | (
+        (pl.col("ts") == pl.col("ts").shift(1))
+        & (
+            (pl.col("file") > pl.col("file").shift(1))
+            | ((pl.col("file") == pl.col("file").shift(1)) & (pl.col("line") >= pl.col("line").shift(1)))
+        )
+    )
+    return bool(keys.lazy().select(later.slice(1).all()).collect().item())
+
+
+def _after(a: tuple, b: tuple) -> bool:
+    """Whether key ``a`` sorts after key ``b`` (so b cannot follow a)."""
+    return a > b
+
+
+class ParquetSink:
+    """Collects parts in a temporary folder beside the output, then writes the output in event order."""
+
+    def __init__(self, out: str | Path) -> None:
+        self.out = Path(out)
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        self._dir = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.", dir=self.out.parent))
+        self._parts: list[_Part] = []
+        self._schema: pl.Schema | None = None
+
+    def part(self) -> PartWriter:
+        return PartWriter(self._dir / f"{len(self._parts) + 1:06d}.parquet")
+
+    def add(self, part: _Part) -> None:
+        if part.rows:
+            self._parts.append(part)
+        else:
+            part.path.unlink(missing_ok=True)
+
+    def discard(self, writer: PartWriter) -> None:
+        writer.close().path.unlink(missing_ok=True)
+
+    def finish(self, empty: Callable[[], pl.DataFrame]) -> None:
+        """Write the output from the parts (an empty table when there are none) and remove the parts."""
+        try:
+            parts = sorted(self._parts, key=lambda p: (p.first is None, p.first or ()))
+            in_sequence = all(p.ordered for p in parts) and all(
+                a.last is not None and b.first is not None and not _after(a.last, b.first) for a, b in zip(parts, parts[1:])
+            )
+            if not parts:
+                empty().write_parquet(self.out)
+            elif len(parts) == 1 and in_sequence:
+                os.replace(parts[0].path, self.out)
+            elif in_sequence:
+                pl.scan_parquet([p.path for p in parts]).sink_parquet(self.out, compression="zstd", compression_level=1)
+            else:
+                # The same order as sort_events: read order kept for ties, source and message
+                # settling ties only when some row has no provenance.
+                scan = pl.scan_parquet([p.path for p in self._parts])
+                nulls = scan.select(pl.col("file").null_count() + pl.col("line").null_count()).collect().item()
+                keys = [*_SORT_KEYS, "source", "message"] if nulls else _SORT_KEYS
+                scan.sort(keys, nulls_last=True, maintain_order=True).sink_parquet(
+                    self.out, compression="zstd", compression_level=1
+                )
+        finally:
+            shutil.rmtree(self._dir, ignore_errors=True)
+
+    def abort(self) -> None:
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+
+def write_blocks(sink: ParquetSink, read_blocks: Callable[[bool], tuple[Iterator[pl.DataFrame], object]], retry: type[Exception],
+                 transform: Callable[[pl.DataFrame], pl.DataFrame]) -> object:
+    """Write one file's blocks to a part; read it again whole if the blocks call for it (``retry``)."""
+    for whole in (False, True):
+        writer = sink.part()
+        try:
+            blocks, account = read_blocks(whole)
+            for block in blocks:
+                writer.write(transform(block))
+        except retry:
+            if whole:
+                raise
+            sink.discard(writer)
+            continue
+        except BaseException:
+            sink.discard(writer)
+            raise
+        sink.add(writer.close())
+        return account
+    raise AssertionError("unreachable")
