@@ -142,3 +142,25 @@ def test_bad_utf8_is_counted_once_over_all_blocks(tmp_path):
     warning = next(w for w in block_accounts[0]["warnings"] if "UTF-8" in w)
     assert warning.startswith("5 lines") and "[21, 42, 63, 84, 105]" in warning
     assert json.dumps(block_accounts)  # the account stays JSON-serialisable
+
+
+def _line_specs() -> list[str]:
+    from timeline.sources._spec import load_specs
+
+    return sorted(name for name, spec in load_specs([]).items() if spec.kind in ("regex", "jsonl"))
+
+
+@pytest.mark.parametrize("name", _line_specs())
+def test_every_line_format_reads_the_same_in_blocks(tmp_path, name):
+    """Each shipped format's samples (its multi-line rule included), cut into small blocks anywhere."""
+    from timeline.sources._spec import load_specs
+
+    spec = load_specs([])[name]
+    texts = [s.text for s in spec.samples]
+    log = tmp_path / f"{name}.log"
+    log.write_text("\n".join(texts * 3) + "\n")
+    whole, whole_accounts = _read([log], 0, format=name, tz="America/Los_Angeles", year=2024, date="2024-08-12")
+    for block_bytes in (150, 1_200):
+        blocks, block_accounts = _read([log], block_bytes, format=name, tz="America/Los_Angeles", year=2024, date="2024-08-12")
+        assert_frame_equal(blocks, whole)
+        assert block_accounts == whole_accounts
