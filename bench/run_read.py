@@ -79,7 +79,8 @@ LNAV_QUERIES = {
               "max(log_level) AS top FROM bench_ecs_json"),
 }
 
-TOOLS = ("timeline", "lnav", "baseline", "cat")
+TOOLS = ("timeline", "timeline_stream", "lnav", "baseline", "cat")
+TIMELINE_TOOLS = ("timeline", "timeline_stream")
 TIMED_OUT = -999
 GNU_TIME = "/usr/bin/time" if Path("/usr/bin/time").exists() else None
 
@@ -237,13 +238,16 @@ def build_commands(family: str, path: Path, args: argparse.Namespace, events: Pa
                    lnav_env_: dict[str, str] | None) -> dict[str, tuple[list[str], dict | None, bool]]:
     """Return, per tool, (argv, env, stdout_to_devnull)."""
     cmds: dict[str, tuple[list[str], dict | None, bool]] = {}
+    cmd = shlex.split(args.timeline_cmd.format(timeline=args.timeline, file=shlex.quote(str(path)),
+                                               format=shlex.quote(args.format_names[family]),
+                                               tz=shlex.quote(args.tz), events=shlex.quote(str(events))))
+    # The repository root on PYTHONPATH, so `python -m timeline.cli` works uninstalled.
+    pypath = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
     if "timeline" in args.tools:
-        cmd = args.timeline_cmd.format(timeline=args.timeline, file=shlex.quote(str(path)),
-                                       format=shlex.quote(args.format_names[family]),
-                                       tz=shlex.quote(args.tz), events=shlex.quote(str(events)))
-        # The repository root on PYTHONPATH, so `python -m timeline.cli` works uninstalled.
-        pypath = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
-        cmds["timeline"] = (shlex.split(cmd), dict(os.environ, PYTHONPATH=pypath), False)
+        cmds["timeline"] = (cmd, dict(os.environ, PYTHONPATH=pypath), False)
+    if "timeline_stream" in args.tools:
+        # The same command, the table written block by block as it is read (bounded memory).
+        cmds["timeline_stream"] = ([*cmd, "--stream"], dict(os.environ, PYTHONPATH=pypath), False)
     if "lnav" in args.tools and lnav_env_ is not None:
         _, query = LNAV_QUERIES[family]
         cmds["lnav"] = ([args.lnav, "-n", "-c", f";{query}", str(path)], lnav_env_, False)
@@ -264,7 +268,7 @@ def found_records(tool: str, run: Run, events: Path) -> int | None:
             return int(json.loads(run.stdout)["events"])
         except (ValueError, KeyError):
             return None
-    if tool == "timeline":
+    if tool in TIMELINE_TOOLS:
         return parquet_rows(events)
     return None
 
@@ -281,13 +285,13 @@ def bench_family(family: str, stats: dict, data: Path, args: argparse.Namespace,
         for tool, (argv, env, devnull) in cmds.items():
             if any(r.returncode == TIMED_OUT for r in runs[tool]):
                 continue  # one timeout is enough: do not spend it again
-            if tool == "timeline" and events.exists():
+            if tool in TIMELINE_TOOLS and events.exists():
                 events.unlink()
             r = run_process(argv, env=env, stdout_to_devnull=devnull, timeout=args.timeout)
             runs[tool].append(r)
             flag = ("" if r.returncode == 0 else
                     f"  TIMED OUT after {args.timeout:.0f} s" if r.returncode == TIMED_OUT else f"  rc={r.returncode}")
-            print(f"  {family:16} {tool:9} run {i + 1}/{args.runs}: {r.seconds:7.2f} s "
+            print(f"  {family:16} {tool:15} run {i + 1}/{args.runs}: {r.seconds:7.2f} s "
                   f"{r.max_rss_bytes / 2**20:8.0f} MB{flag}", file=sys.stderr)
             if r.returncode != 0:
                 print(f"    stderr: {r.stderr.strip()[-800:]}", file=sys.stderr)
@@ -334,11 +338,13 @@ def ratios(results: list[Result]) -> dict[str, dict[str, float]]:
     out: dict[str, dict[str, float]] = {}
     for fam in dict.fromkeys(r.family for r in results):
         by = {r.tool: r for r in results if r.family == fam}
-        tl = by.get("timeline")
-        if tl is None or tl.seconds != tl.seconds:
-            continue
-        out[fam] = {f"vs_{t}": by[t].seconds / tl.seconds for t in ("lnav", "baseline", "cat")
-                    if t in by and by[t].seconds == by[t].seconds}
+        for name in TIMELINE_TOOLS:
+            tl = by.get(name)
+            if tl is None or tl.seconds != tl.seconds:
+                continue
+            key = fam if name == "timeline" else f"{fam} (stream)"
+            out[key] = {f"vs_{t}": by[t].seconds / tl.seconds for t in ("lnav", "baseline", "cat")
+                        if t in by and by[t].seconds == by[t].seconds}
     return out
 
 
@@ -349,22 +355,24 @@ def print_table(results: list[Result], rat: dict[str, dict[str, float]]) -> None
     print(head)
     print("-" * len(head))
     for r in results:
-        print(f"{r.family:16} {r.tool:9} {r.seconds:8.2f} {r.lines_per_s:11,.0f} {r.mb_per_s:8.1f} "
+        print(f"{r.family:16} {r.tool:15} {r.seconds:8.2f} {r.lines_per_s:11,.0f} {r.mb_per_s:8.1f} "
               f"{r.max_rss_mb:11.0f} {r.rss_x_input:8.2f}x  {r.check}")
     print()
     print("speed ratios: timeline's speed over the other tool's (its seconds / timeline's); "
           "'<' marks a timeline run killed at --timeout")
-    print(f"{'family':16} {'input MB':>8} {'tl/lnav':>8} {'target':>7} {'tl/baseline':>11} "
+    print(f"{'family':25} {'input MB':>8} {'tl/lnav':>8} {'target':>7} {'tl/baseline':>11} "
           f"{'tl/cat':>7} {'tl RSS/input':>12} {'target':>7}")
-    for fam, rr in rat.items():
-        tl = next(r for r in results if r.family == fam and r.tool == "timeline")
+    for key, rr in rat.items():
+        fam, _, mode = key.partition(" ")
+        tool = "timeline_stream" if mode else "timeline"
+        tl = next(r for r in results if r.family == fam and r.tool == tool)
         vs_lnav = rr.get("vs_lnav", float("nan"))
         tgt = TARGET_VS_LNAV.get(fam, float("nan"))
         mark = "" if vs_lnav != vs_lnav else (" ok" if vs_lnav >= tgt else " LOW")
         rss_mark = " ok" if tl.rss_x_input <= TARGET_RSS_X else " HIGH"
         if tl.check.startswith("TIMED OUT"):
             mark, rss_mark = " <", " ?"  # the run was killed: the ratios are upper bounds
-        print(f"{fam:16} {tl.bytes / 1e6:8.1f} {vs_lnav:7.2f}x {tgt:5.1f}x{mark:4} "
+        print(f"{key:25} {tl.bytes / 1e6:8.1f} {vs_lnav:7.2f}x {tgt:5.1f}x{mark:4} "
               f"{rr.get('vs_baseline', float('nan')):10.2f}x {rr.get('vs_cat', float('nan')):6.3f}x "
               f"{tl.rss_x_input:11.2f}x {TARGET_RSS_X:5.1f}x{rss_mark}")
 
