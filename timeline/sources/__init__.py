@@ -57,31 +57,18 @@ def _parse_with(spec: Spec, lines: pl.DataFrame, ctx: Context, account: FileAcco
     raise FormatSpecError(msg)
 
 
-def read_file(
-    item: InputFile | str | Path,
-    *,
-    format: str | Spec | None = None,
-    tz: str | None = None,
-    year: int | None = None,
-    date: dt.date | None = None,
-    source: str | None = None,
-    specs: Mapping[str, Spec] | None = None,
-    zone_abbreviations: Mapping[str, int] | None = None,
-    day_first: bool | None = None,
-    max_line_bytes: int = MAX_LINE_BYTES,
-    column_map: Mapping[str, str] | None = None,
-) -> tuple[pl.DataFrame, FileAccount]:
-    """Read one file (or one document folder) into events and its account."""
-    options = dict(
-        format=format, tz=tz, year=year, date=date, source=source, specs=specs, zone_abbreviations=zone_abbreviations,
-        day_first=day_first, max_line_bytes=max_line_bytes, column_map=column_map,
-    )
+def read_file(item: InputFile | str | Path, **options: Any) -> tuple[pl.DataFrame, FileAccount]:
+    """Read one file (or one document folder) into events and its account.
+
+    Takes the options of :func:`read_file_blocks` (format, tz, year, date,
+    source, specs, zone_abbreviations, day_first, max_line_bytes, column_map).
+    """
     try:
-        blocks, account = read_file_blocks(item, **options)  # type: ignore[arg-type]
+        blocks, account = read_file_blocks(item, **options)
         frames = list(blocks)
     except WholeFileNeeded:
         # Some time needs the whole file's order (the repeated hour of a DST change): read again in one block.
-        blocks, account = read_file_blocks(item, whole=True, **options)  # type: ignore[arg-type]
+        blocks, account = read_file_blocks(item, whole=True, **options)
         frames = list(blocks)
     events = pl.concat(frames) if len(frames) > 1 else frames[0] if frames else empty_events()
     return events, account
