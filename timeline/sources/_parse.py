@@ -174,11 +174,17 @@ def parse_regex_lines(
     where: pl.Series | None = None  # row positions of the lines still unread (None: all lines)
     later: dict[str, list[tuple[pl.Series, pl.Series]]] = {}  # what patterns after the first read
     for pat in spec.patterns:
-        target = lines if where is None else lines[where]
-        if target.height == 0:
-            break
         head, tail = _split_tail(pat.regex)
         head, optionals = _peel_optionals(head) if tail is not None else (head, [])
+        if where is not None:
+            # Lines left by an earlier pattern: a match test without captures (the regex engine's
+            # fast path) picks the ones this pattern reads, and only those are captured.
+            left = lines.lazy().select(text.gather(where).str.contains(_ascii_digits(_without_captures(head)))).collect()
+            where = where.filter(left.to_series())
+        target = lines if where is None else lines[where]
+        if target.height == 0:
+            where = matched.not_().arg_true()
+            continue
         found = pl.col("_p").struct.field(_MATCH)
         plan = target.lazy().with_columns(text.str.extract_groups(f"(?P<{_MATCH}>{_ascii_digits(head)})").alias("_p"))
         if tail is not None:
@@ -229,6 +235,14 @@ def parse_regex_lines(
     field_exprs = _with_fields(spec, [pl.col(g) for g in groups])
     frame = frame.lazy().with_columns(*field_exprs).with_columns(matched).collect()
     return _assemble(frame, spec, ctx, account, list(spec.field_names), block=block)
+
+
+_NAMED_GROUP = re.compile(r"(?<!\\)\(\?P<\w+>")
+
+
+def _without_captures(regex: str) -> str:
+    """The same pattern with its named groups made non-capturing: ``(?P<level>...)`` -> ``(?:...)``."""
+    return _NAMED_GROUP.sub("(?:", regex)
 
 
 def _nulls(name: str, n: int) -> pl.Series:
