@@ -164,3 +164,28 @@ def test_every_line_format_reads_the_same_in_blocks(tmp_path, name):
         blocks, block_accounts = _read([log], block_bytes, format=name, tz="America/Los_Angeles", year=2024, date="2024-08-12")
         assert_frame_equal(blocks, whole)
         assert block_accounts == whole_accounts
+
+
+def test_the_progress_bar_moves_block_by_block(tmp_path, monkeypatch):
+    """A large file moves the bar as its blocks are read, not once at its end; the total is the file's size."""
+    import timeline.sources as sources
+
+    log = tmp_path / "app.log"
+    log.write_text("".join(f"2024-08-12 10:{m % 60:02d}:00,000 INFO [web] line {m}\n" for m in range(2_000)))
+    moves: list[int] = []
+
+    class Bar:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return None
+
+        def update(self, n):
+            moves.append(n)
+
+    monkeypatch.setattr(sources, "_progress", lambda total, files, quiet: Bar())
+    monkeypatch.setattr(lines_module, "BLOCK_BYTES", 10_000)
+    read(log, tz="UTC")
+    assert len(moves) > 5
+    assert sum(moves) == log.stat().st_size

@@ -6,7 +6,7 @@ import datetime as dt
 import fnmatch
 import itertools
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from timeline.schema import conform, empty_events, sort_events
 from timeline.sources import documents
 from timeline.sources._account import FileAccount
 from timeline.sources._inputs import InputFile, expand, source_name
-from timeline.sources._lines import LineBlocks, _empty_lines, read_line_blocks
+from timeline.sources._lines import Consumed, LineBlocks, _empty_lines, read_line_blocks
 from timeline.sources._parse import Block, Context, parse_csv_bytes, parse_jsonl_lines, parse_regex_lines
 from timeline.sources._sink import ParquetSink, write_blocks
 from timeline.sources._sniff import SAMPLE_LINES, sniff_lines
@@ -88,10 +88,12 @@ def read_file_blocks(
     max_line_bytes: int = MAX_LINE_BYTES,
     column_map: Mapping[str, str] | None = None,
     whole: bool = False,
+    progress: Callable[[int], object] | None = None,
 ) -> tuple[Iterator[pl.DataFrame], FileAccount]:
     """Read one file as a sequence of event tables (one per block of lines) and its account.
 
-    The account is complete once the blocks are exhausted. Iterating may raise
+    The account is complete once the blocks are exhausted; ``progress`` is
+    called after each block with the bytes of the file read so far. Iterating may raise
     :class:`WholeFileNeeded` (a time only the whole file's order settles): read
     again with ``whole=True``, discarding the blocks already seen.
     """
@@ -128,7 +130,16 @@ def read_file_blocks(
     options = TimeOptions(tz=zone, year=year, date=date, mtime=path.stat().st_mtime, zone_abbreviations=zone_abbreviations)
     raw = read_line_blocks(path, block_bytes=0 if whole else None)
     account = FileAccount(file=str(path), format=None, source=src, bytes=raw.size, compression=raw.compression)
-    return _line_file_blocks(raw, account, forced, specs, options, max_line_bytes, explicit_year=year is not None, whole=whole), account
+    blocks = _line_file_blocks(raw, account, forced, specs, options, max_line_bytes, explicit_year=year is not None, whole=whole)
+    if progress is not None:
+        blocks = _reporting(blocks, raw.consumed, progress)
+    return blocks, account
+
+
+def _reporting(blocks: Iterator[pl.DataFrame], consumed: Consumed, progress: Callable[[int], object]) -> Iterator[pl.DataFrame]:
+    for block in blocks:
+        progress(consumed.bytes)
+        yield block
 
 
 def _line_file_blocks(
@@ -373,12 +384,16 @@ def read(
                 column_map=column_map,
             )
             try:
+                shown = _Shown(bar)
                 if sink is None:
-                    events, account = read_file(item, **options)
+                    events, account = read_file(item, progress=shown.update, **options)
                     frames.append(events)
                 else:
                     account = write_blocks(
-                        sink, lambda whole, item=item, options=options: read_file_blocks(item, whole=whole, **options),
+                        sink,
+                        lambda whole, item=item, options=options, shown=shown: read_file_blocks(
+                            item, whole=whole, progress=shown.update, **options
+                        ),
                         WholeFileNeeded, tag_db_changes,
                     )  # type: ignore[assignment]
             except (OSError, pl.exceptions.PolarsError) as exc:
@@ -389,7 +404,7 @@ def read(
                     sink.abort()
                 raise
             accounts.append(account)
-            bar.update(account.bytes or 0)
+            shown.update(account.bytes or 0)
     if sink is not None:
         sink.finish(empty_events)
         return EventTable(account=accounts, notes=notes, path=sink.out)
@@ -420,6 +435,19 @@ def _in_event_order(df: pl.DataFrame) -> bool:
         & ((pl.col("file") > prev("file")) | ((pl.col("file") == prev("file")) & (pl.col("line") >= prev("line"))))
     )
     return bool(df.lazy().select(later.slice(1).all()).collect().item())
+
+
+class _Shown:
+    """Moves the bar by one file's bytes as its blocks are read (a file read again whole moves it no further)."""
+
+    def __init__(self, bar: Any) -> None:
+        self.bar = bar
+        self.done = 0
+
+    def update(self, total: int) -> None:
+        if total > self.done:
+            self.bar.update(total - self.done)
+            self.done = total
 
 
 class _NoBar:

@@ -44,7 +44,7 @@ def _decompressor(kind: str) -> Any:
     return lzma.LZMADecompressor()
 
 
-def _decompressed_chunks(path: Path, kind: str, warnings: list[str], max_bytes: int) -> Iterator[bytes]:
+def _decompressed_chunks(path: Path, kind: str, warnings: list[str], max_bytes: int, consumed: Consumed) -> Iterator[bytes]:
     """Decompress a file chunk by chunk, keeping every byte decoded before a damaged or missing end.
 
     Streams the compressed bytes through a decompressor object (a file wrapper
@@ -57,6 +57,7 @@ def _decompressed_chunks(path: Path, kind: str, warnings: list[str], max_bytes: 
     try:
         with path.open("rb") as fh:
             while chunk := fh.read(_CHUNK):
+                consumed.bytes = fh.tell()
                 while chunk:
                     out = dec.decompress(chunk)
                     fed = True
@@ -89,7 +90,7 @@ def _plain_chunks(path: Path, size: int) -> Iterator[bytes]:
             yield chunk
 
 
-def _plain_blocks(path: Path, block_bytes: int, warnings: list[str]) -> Iterator[pl.DataFrame]:
+def _plain_blocks(path: Path, block_bytes: int, warnings: list[str], consumed: Consumed) -> Iterator[pl.DataFrame]:
     """Blocks of a plain file, each read straight from its place in the file and cut at a line end.
 
     A block's bytes are read once and handed to the line reader whole when
@@ -113,6 +114,7 @@ def _plain_blocks(path: Path, block_bytes: int, warnings: list[str]) -> Iterator
                 data = data[: cut + 1]
                 fh.seek(pos + cut + 1)
             pos += len(data)
+            consumed.bytes = pos
             want = block_bytes or -1
             frame = _lines_from_bytes(data, next_line, bad)
             next_line += frame.height
@@ -156,6 +158,13 @@ def _lines_from_bytes(data: bytes, first_line: int, bad: _Utf8) -> pl.DataFrame:
 
 
 @dataclass
+class Consumed:
+    """How many bytes of the file on disk the blocks read so far (for a progress bar)."""
+
+    bytes: int = 0
+
+
+@dataclass
 class LineBlocks:
     """The lines of one file as a sequence of tables, and what was noticed while reading them.
 
@@ -170,6 +179,7 @@ class LineBlocks:
     binary: bool = False
     binary_lines: int = 0
     warnings: list[str] = field(default_factory=list)
+    consumed: Consumed = field(default_factory=Consumed)
 
 
 def _empty_lines() -> pl.DataFrame:
@@ -197,7 +207,8 @@ def read_line_blocks(path: str | Path, *, block_bytes: int | None = None, max_de
     suffix = path.suffix.lower()
     if kind is None and suffix in {".gz", ".bz2", ".xz"}:
         warnings.append(f"named {suffix} but not compressed that way; read as plain text")
-    chunks = _decompressed_chunks(path, kind, warnings, max_decompressed) if kind is not None else _plain_chunks(path, size)
+    consumed = Consumed()
+    chunks = _decompressed_chunks(path, kind, warnings, max_decompressed, consumed) if kind is not None else _plain_chunks(path, size)
     head = b""
     pending: list[bytes] = []
     for chunk in chunks:
@@ -219,10 +230,10 @@ def read_line_blocks(path: str | Path, *, block_bytes: int | None = None, max_de
         return LineBlocks(iter(()), size, kind, True, count, [*warnings, "binary content (NUL or control bytes); not parsed"])
     block_bytes = BLOCK_BYTES if block_bytes is None else block_bytes
     if kind is None:
-        blocks = _plain_blocks(path, block_bytes, warnings)
+        blocks = _plain_blocks(path, block_bytes, warnings, consumed)
     else:
         blocks = _blocks(itertools.chain(pending, chunks), block_bytes, warnings)
-    return LineBlocks(blocks, size, kind, False, 0, warnings)
+    return LineBlocks(blocks, size, kind, False, 0, warnings, consumed)
 
 
 def _blocks(chunks: Iterator[bytes], block_bytes: int, warnings: list[str]) -> Iterator[pl.DataFrame]:
