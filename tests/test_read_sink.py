@@ -89,3 +89,11 @@ def test_the_command_streams_when_asked(tmp_path):
     expected = read(SAMPLE / "app" / "web.log", tz="America/Los_Angeles", quiet=True).df
     assert_frame_equal(pl.read_parquet(out), expected)
     assert f"{expected.height:,} events from" in done.stdout
+
+
+def test_streaming_to_a_text_file_is_refused_with_the_reason(tmp_path):
+    cmd = [sys.executable, "-m", "timeline.cli", "read", str(SAMPLE / "app" / "web.log"), "--events", str(tmp_path / "e.csv"), "--stream"]
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 2
+    assert "--events OUT.parquet" in done.stderr
+    assert not (tmp_path / "e.csv").exists()

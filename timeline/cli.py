@@ -118,6 +118,9 @@ def write_events(events, path: str) -> None:  # noqa: ANN001
 
 def _cmd_read(args: argparse.Namespace) -> int:
     # A Parquet output of large logs is written block by block as they are read: memory stays bounded.
+    if args.stream and (not args.events or Path(args.events).suffix.lower() in _TEXT_OUTPUTS):
+        print("timeline read: --stream writes the event table to a Parquet file: name one with --events OUT.parquet", file=sys.stderr)
+        return 2
     streamed = bool(args.events) and Path(args.events).suffix.lower() not in _TEXT_OUTPUTS and (args.stream or _input_bytes(args.paths) > STREAM_ABOVE)
     events = read_from_args(args, events_path=args.events if streamed else None)
     print_account(events)

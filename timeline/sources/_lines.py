@@ -230,6 +230,7 @@ def read_line_blocks(path: str | Path, *, block_bytes: int | None = None, max_de
         return LineBlocks(iter(()), size, kind, True, count, [*warnings, "binary content (NUL or control bytes); not parsed"])
     block_bytes = BLOCK_BYTES if block_bytes is None else block_bytes
     if kind is None:
+        chunks.close()  # the head was peeked at; blocks read the file from its start, in place
         blocks = _plain_blocks(path, block_bytes, warnings, consumed)
     else:
         blocks = _blocks(itertools.chain(pending, chunks), block_bytes, warnings)
