@@ -27,7 +27,7 @@ from timeline.sources._spec import Spec, SpecCatalog, load_specs, resolve_spec
 from timeline.sources._tagging import tag_db_changes
 from timeline.sources._time import TimeOptions, WholeFileNeeded, correct_year_against_mtime, get_zone
 
-__all__ = ["read", "read_file", "load_specs", "Spec", "FileAccount"]
+__all__ = ["read", "read_file", "read_file_blocks", "WholeFileNeeded", "load_specs", "Spec", "FileAccount"]
 
 MIN_SNIFF_SCORE = 0.5
 MAX_LINE_BYTES = 1 << 20

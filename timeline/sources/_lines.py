@@ -93,9 +93,9 @@ def _plain_chunks(path: Path, size: int) -> Iterator[bytes]:
 def _plain_blocks(path: Path, block_bytes: int, warnings: list[str], consumed: Consumed) -> Iterator[pl.DataFrame]:
     """Blocks of a plain file, each read straight from its place in the file and cut at a line end.
 
-    A block's bytes are read once and handed to the line reader whole when
-    they end a line; otherwise only up to the last line end, and the next
-    block starts there (no buffer is copied to carry a partial line over).
+    A block's bytes go to the line reader as read when they end a line;
+    otherwise up to their last line end, and the next block is read from
+    there (the partial line is read again rather than carried in a buffer).
     """
     bad = _Utf8()
     next_line = 1
