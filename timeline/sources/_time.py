@@ -386,12 +386,14 @@ def add_time_columns(
 def _no_zone(work: pl.DataFrame) -> pl.DataFrame | None:
     """Skip the zone search when no value can end in a zone (None when some might).
 
-    Every form ``_ZONE_SUFFIX`` reads ends in a letter, or has a sign in its
-    last six characters (``+05``, ``-0700``, ``+05:30``, ``UTC+5``); a column
-    of ``2024-08-12 14:16:03,118`` values has neither.
+    Every form ``_ZONE_SUFFIX`` reads ends in a letter, or in a sign followed
+    by one to five digits and colons (``+05``, ``-0700``, ``+05:30``,
+    ``UTC+5``); a column of ``2024-08-12 14:16:03,118`` values has neither.
+    The test is anchored at the end, so the regex engine reads each value backwards
+    from its end and stops within a few characters.
     """
     tt = pl.col("_ttext")
-    ok = tt.is_null() | ~(tt.str.tail(6).str.contains("[+-]") | tt.str.tail(1).str.contains("[A-Za-z]"))
+    ok = tt.is_null() | ~tt.str.contains(r"(?:[+-][0-9:]{1,5}|[A-Za-z])$")
     if not work.head(1000).lazy().select(ok.all()).collect().item():
         return None
     if not work.lazy().select(ok.all()).collect().item():
