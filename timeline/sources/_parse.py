@@ -173,17 +173,24 @@ def parse_regex_lines(
     # the capture engine then stops where the prefix ends, which halves the cost on long lines.
     where: pl.Series | None = None  # row positions of the lines still unread (None: all lines)
     later: dict[str, list[tuple[pl.Series, pl.Series]]] = {}  # what patterns after the first read
+    parts = []
     for pat in spec.patterns:
         head, tail = _split_tail(pat.regex)
         head, optionals = _peel_optionals(head) if tail is not None else (head, [])
-        if where is not None:
-            # Lines left by an earlier pattern: a match test without captures (the regex engine's
-            # fast path) picks the ones this pattern reads, and only those are captured.
-            left = lines.lazy().select(text.gather(where).str.contains(_ascii_digits(_without_captures(head)))).collect()
-            where = where.filter(left.to_series())
+        parts.append((head, tail, optionals, _ascii_digits(_without_captures(head))))
+    pool: pl.Series | None = None  # lines the first pattern left that some later pattern reads
+    for i, (head, tail, optionals, test) in enumerate(parts):
+        if i > 0:
+            # Match tests without captures (the regex engine's fast path) pick the lines each later
+            # pattern reads, and only those are captured; one test of all the later patterns at once
+            # first sets aside the lines none of them reads (a traceback's lines, say).
+            if pool is None:
+                pool = _matching(lines, matched.not_().arg_true(), [t for *_, t in parts[1:]])
+            else:
+                pool = pool.filter(matched.gather(pool).not_())
+            where = _matching(lines, pool, [test])
         target = lines if where is None else lines[where]
         if target.height == 0:
-            where = matched.not_().arg_true()
             continue
         found = pl.col("_p").struct.field(_MATCH)
         plan = target.lazy().with_columns(text.str.extract_groups(f"(?P<{_MATCH}>{_ascii_digits(head)})").alias("_p"))
@@ -224,7 +231,6 @@ def parse_regex_lines(
                 matched = matched.scatter(read_here, True)
                 for g in got.columns[1:]:
                     later.setdefault(g, []).append((read_here, got[g].filter(ok)))
-        where = matched.not_().arg_true()
     for g, placed in later.items():
         column = values.get(g)
         column = _nulls(g, n) if column is None else column
@@ -235,6 +241,18 @@ def parse_regex_lines(
     field_exprs = _with_fields(spec, [pl.col(g) for g in groups])
     frame = frame.lazy().with_columns(*field_exprs).with_columns(matched).collect()
     return _assemble(frame, spec, ctx, account, list(spec.field_names), block=block)
+
+
+def _matching(lines: pl.DataFrame, rows: pl.Series, tests: list[str]) -> pl.Series:
+    """The rows (positions) whose text any of the regexes matches."""
+    if rows.len() == 0:
+        return rows
+    text = pl.col("text").gather(rows)
+    try:
+        hit = lines.lazy().select(text.str.contains("|".join(f"(?:{t})" for t in tests))).collect().to_series()
+    except pl.exceptions.ComputeError:  # a combined pattern too large for the engine: one by one
+        hit = lines.lazy().select(pl.any_horizontal([text.str.contains(t) for t in tests])).collect().to_series()
+    return rows.filter(hit)
 
 
 _NAMED_GROUP = re.compile(r"(?<!\\)\(\?P<\w+>")
