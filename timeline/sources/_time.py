@@ -409,11 +409,9 @@ def _quick_zone_split(work: pl.DataFrame) -> pl.DataFrame | None:
     another shape, and the regex is used for all.
     """
     tt = pl.col("_ttext")
-    offset = tt.str.tail(6).str.contains(r"^[+-][0-9]{2}:[0-9]{2}$") & tt.str.len_bytes().ge(7)
-    zulu = tt.str.tail(1).is_in(["Z", "z"]) & tt.str.len_bytes().ge(2)
-    n = pl.when(offset).then(pl.lit(6, pl.Int64)).when(zulu).then(pl.lit(1, pl.Int64))
-    before = tt.str.head(-n).str.tail(1)
-    ok = (n.is_not_null() & before.is_in(list("0123456789"))) | tt.is_null()
+    # One test read from the end of each value: a digit, then an offset or Z, then the end.
+    ok = tt.str.contains(r"[0-9](?:[+-][0-9]{2}:[0-9]{2}|[Zz])$") | tt.is_null()
+    n = pl.when(tt.str.ends_with("Z") | tt.str.ends_with("z")).then(pl.lit(1, pl.Int64)).otherwise(pl.lit(6, pl.Int64))
     # A look at the first values first: most files that do not qualify show it there.
     if not work.head(1000).lazy().select(ok.all()).collect().item():
         return None
