@@ -17,7 +17,7 @@ import polars as pl
 from timeline.schema import LEVELS, Level
 from timeline.sources._account import FileAccount
 from timeline.sources._spec import Spec
-from timeline.sources._time import ISO_FORMATS, TimeOptions, add_time_columns, time_exprs
+from timeline.sources._time import ISO_FORMATS, TimeOptions, add_time_columns
 
 _MATCH = "_m"
 
@@ -114,26 +114,6 @@ def _add_time(frame: pl.DataFrame, spec: Spec, ctx: Context, rows: pl.Expr) -> p
     return add_time_columns(
         frame, ts_raw, formats=formats, epoch=spec.timestamp.get("epoch"), zone=zone,
         missing=spec.timestamp.get("missing"), options=ctx.time, rows=rows,
-    )
-
-
-def _time_for(spec: Spec, cols: set[str], ctx: Context) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
-    ts_raw = _field(cols, spec.ts_fields)
-    if ts_raw is None:
-        msg = f"format {spec.name}: none of the time fields {spec.ts_fields} was extracted"
-        raise ValueError(msg)
-    zone_field = spec.timestamp.get("zone_field")
-    zone = pl.col(zone_field) if zone_field and zone_field in cols else None
-    formats = tuple(spec.timestamp.get("formats", ()))
-    if spec.timestamp.get("iso"):
-        formats = (*formats, *ISO_FORMATS)
-    return time_exprs(
-        ts_raw,
-        formats=formats,
-        epoch=spec.timestamp.get("epoch"),
-        zone=zone,
-        missing=spec.timestamp.get("missing"),
-        options=ctx.time,
     )
 
 
