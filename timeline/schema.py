@@ -95,3 +95,24 @@ def as_polars(table: Any) -> pl.DataFrame:
         return pl.from_pandas(table)
     msg = f"expected a polars or pandas DataFrame, got {type(table).__name__}"
     raise TypeError(msg)
+
+
+def in_event_order(df: pl.DataFrame) -> bool:
+    """Whether the table is already in :func:`sort_events` order (time, file, line), with no key missing.
+
+    A log is usually written in time order, so a sort, which copies the whole
+    table, can be skipped when one pass shows it would change nothing.
+    """
+    if df.height < 2:
+        return not (df.height and (df["ts"].null_count() or df["file"].null_count() or df["line"].null_count()))
+    if df["ts"].null_count() or df["file"].null_count() or df["line"].null_count():
+        return False
+
+    def prev(c: str) -> pl.Expr:
+        return pl.col(c).shift(1)
+
+    later = (pl.col("ts") > prev("ts")) | (
+        (pl.col("ts") == prev("ts"))
+        & ((pl.col("file") > prev("file")) | ((pl.col("file") == prev("file")) & (pl.col("line") >= prev("line"))))
+    )
+    return bool(df.lazy().select(later.slice(1).all()).collect().item())

@@ -15,7 +15,7 @@ import polars as pl
 
 from timeline._errors import FormatSpecError, InputError
 from timeline._events import EventTable
-from timeline.schema import conform, empty_events, sort_events
+from timeline.schema import conform, empty_events, in_event_order, sort_events
 from timeline.sources import documents
 from timeline.sources._account import FileAccount
 from timeline.sources._inputs import InputFile, expand, source_name
@@ -409,32 +409,11 @@ def read(
         sink.finish(empty_events)
         return EventTable(account=accounts, notes=notes, path=sink.out)
     df = pl.concat(frames, how="vertical") if frames else empty_events()
-    if not _in_event_order(df):
+    if not in_event_order(df):
         df = sort_events(df)
     # Configuration reloads, parameter changes and restarts in database logs are change evidence too.
     df = tag_db_changes(df)
     return EventTable(df, accounts, notes)
-
-
-def _in_event_order(df: pl.DataFrame) -> bool:
-    """Whether the table is already in :func:`~timeline.schema.sort_events` order (time, file, line).
-
-    A log is usually written in time order, so the sort, which copies the whole
-    table, is skipped when one pass shows it would change nothing.
-    """
-    if df.height < 2:
-        return True
-    if df["ts"].null_count() or df["file"].null_count() or df["line"].null_count():
-        return False
-
-    def prev(c: str) -> pl.Expr:
-        return pl.col(c).shift(1)
-
-    later = (pl.col("ts") > prev("ts")) | (
-        (pl.col("ts") == prev("ts"))
-        & ((pl.col("file") > prev("file")) | ((pl.col("file") == prev("file")) & (pl.col("line") >= prev("line"))))
-    )
-    return bool(df.lazy().select(later.slice(1).all()).collect().item())
 
 
 class _Shown:

@@ -260,26 +260,3 @@ def _blocks(chunks: Iterator[bytes], block_bytes: int, warnings: list[str]) -> I
         warnings.append(bad.warning())
     if last != b"\n":
         warnings.append("the last line has no newline: the file may have been cut while being written")
-
-
-@dataclass
-class RawLines:
-    """The lines of one file and what was noticed while reading them."""
-
-    lines: pl.DataFrame  # columns: line (UInt32, from 1), text (String)
-    size: int  # bytes on disk
-    compression: str | None = None
-    binary: bool = False
-    warnings: list[str] = field(default_factory=list)
-
-
-def read_lines(path: str | Path, *, max_decompressed: int = 64 << 30) -> RawLines:
-    """Read a whole file's lines into one polars table (see :func:`read_line_blocks`)."""
-    raw = read_line_blocks(path, block_bytes=0, max_decompressed=max_decompressed)
-    if raw.binary:
-        n = raw.binary_lines
-        lines = pl.DataFrame({"line": pl.arange(1, n + 1, eager=True).cast(pl.UInt32), "text": pl.repeat("", n, eager=True)})
-        return RawLines(lines, raw.size, raw.compression, True, raw.warnings)
-    frames = list(raw.blocks)
-    lines = pl.concat(frames) if frames else _empty_lines()
-    return RawLines(lines, raw.size, raw.compression, False, raw.warnings)

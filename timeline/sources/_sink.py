@@ -22,7 +22,7 @@ from typing import Any
 
 import polars as pl
 
-from timeline.schema import EVENT_COLUMNS
+from timeline.schema import EVENT_COLUMNS, in_event_order
 
 _SORT_KEYS = ["ts", "file", "line"]
 
@@ -52,7 +52,7 @@ class PartWriter:
         if block.height == 0:
             return
         keys = block.select(_SORT_KEYS)
-        if keys.null_count().sum_horizontal().item() or not _ordered(keys):
+        if not in_event_order(keys):
             self.part.ordered = False
         first, last = keys.row(0), keys.row(-1)
         if self.part.last is not None and self.part.ordered and _after(self.part.last, first):
@@ -87,19 +87,6 @@ class PartWriter:
         return self.part
 
 
-def _ordered(keys: pl.DataFrame) -> bool:
-    if keys.height < 2:
-        return True
-    later = (pl.col("ts") > pl.col("ts").shift(1)) | (
-        (pl.col("ts") == pl.col("ts").shift(1))
-        & (
-            (pl.col("file") > pl.col("file").shift(1))
-            | ((pl.col("file") == pl.col("file").shift(1)) & (pl.col("line") >= pl.col("line").shift(1)))
-        )
-    )
-    return bool(keys.lazy().select(later.slice(1).all()).collect().item())
-
-
 def _after(a: tuple, b: tuple) -> bool:
     """Whether key ``a`` sorts after key ``b`` (so b cannot follow a)."""
     return a > b
@@ -113,7 +100,6 @@ class ParquetSink:
         self.out.parent.mkdir(parents=True, exist_ok=True)
         self._dir = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.", dir=self.out.parent))
         self._parts: list[_Part] = []
-        self._schema: pl.Schema | None = None
 
     def part(self) -> PartWriter:
         return PartWriter(self._dir / f"{len(self._parts) + 1:06d}.parquet")
