@@ -158,7 +158,7 @@ def test_a_table_found_in_order_is_what_sorting_gives(rows):
     import datetime as dt
 
     from timeline.schema import sort_events
-    from timeline.sources import _in_event_order
+    from timeline.schema import in_event_order as _in_event_order
 
     df = pl.DataFrame(
         {

@@ -52,7 +52,7 @@ class PartWriter:
         if block.height == 0:
             return
         keys = block.select(_SORT_KEYS)
-        if not in_event_order(keys):
+        if keys.null_count().sum_horizontal().item() or not in_event_order(keys):
             self.part.ordered = False
         first, last = keys.row(0), keys.row(-1)
         if self.part.last is not None and self.part.ordered and _after(self.part.last, first):
