@@ -6,7 +6,12 @@ processes with start-up included:
 
 ``timeline``
     ``timeline read FILE --format NAME --tz ZONE --events OUT.parquet --quiet``,
-    every field extracted into the event table.
+    every field extracted into the event table, written to Parquet block by
+    block as the log is read.
+``timeline_summary``
+    The same read with no table written: the per-file account and the
+    summary (time span, events by source and level) printed, as lnav prints
+    its query's answer; the event count is read from ``--report-json``.
 ``lnav``
     Debian's lnav, headless, with the format files in ``bench/lnav/``
     installed (``lnav -i``) into a private config dir, running an SQL query
@@ -79,8 +84,8 @@ LNAV_QUERIES = {
               "max(log_level) AS top FROM bench_ecs_json"),
 }
 
-TOOLS = ("timeline", "timeline_stream", "lnav", "baseline", "cat")
-TIMELINE_TOOLS = ("timeline", "timeline_stream")
+TOOLS = ("timeline", "timeline_summary", "lnav", "baseline", "cat")
+TIMELINE_TOOLS = ("timeline", "timeline_summary")
 TIMED_OUT = -999
 GNU_TIME = "/usr/bin/time" if Path("/usr/bin/time").exists() else None
 
@@ -245,9 +250,12 @@ def build_commands(family: str, path: Path, args: argparse.Namespace, events: Pa
     pypath = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
     if "timeline" in args.tools:
         cmds["timeline"] = (cmd, dict(os.environ, PYTHONPATH=pypath), False)
-    if "timeline_stream" in args.tools:
-        # The same command, the table written block by block as it is read (bounded memory).
-        cmds["timeline_stream"] = ([*cmd, "--stream"], dict(os.environ, PYTHONPATH=pypath), False)
+    if "timeline_summary" in args.tools:
+        # The same read with no table written: the account and the summary printed (time span,
+        # events by source and level), the event count taken from the --report-json account.
+        at = cmd.index("--events") if "--events" in cmd else None
+        bare = cmd if at is None else cmd[:at] + cmd[at + 2:]
+        cmds["timeline_summary"] = ([*bare, "--report-json", str(report_path(events))], dict(os.environ, PYTHONPATH=pypath), False)
     if "lnav" in args.tools and lnav_env_ is not None:
         _, query = LNAV_QUERIES[family]
         cmds["lnav"] = ([args.lnav, "-n", "-c", f";{query}", str(path)], lnav_env_, False)
@@ -268,9 +276,19 @@ def found_records(tool: str, run: Run, events: Path) -> int | None:
             return int(json.loads(run.stdout)["events"])
         except (ValueError, KeyError):
             return None
+    if tool == "timeline_summary":
+        try:
+            return sum(int(a["events"]) for a in json.loads(report_path(events).read_text()))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
     if tool in TIMELINE_TOOLS:
         return parquet_rows(events)
     return None
+
+
+def report_path(events: Path) -> Path:
+    """Where the summary-only timeline run writes its account."""
+    return events.with_suffix(".report.json")
 
 
 def bench_family(family: str, stats: dict, data: Path, args: argparse.Namespace,
@@ -285,8 +303,8 @@ def bench_family(family: str, stats: dict, data: Path, args: argparse.Namespace,
         for tool, (argv, env, devnull) in cmds.items():
             if any(r.returncode == TIMED_OUT for r in runs[tool]):
                 continue  # one timeout is enough: do not spend it again
-            if tool in TIMELINE_TOOLS and events.exists():
-                events.unlink()
+            if tool in TIMELINE_TOOLS:  # the output this tool writes, so that a failed run cannot pass on an old one
+                (report_path(events) if tool == "timeline_summary" else events).unlink(missing_ok=True)
             r = run_process(argv, env=env, stdout_to_devnull=devnull, timeout=args.timeout)
             runs[tool].append(r)
             flag = ("" if r.returncode == 0 else
@@ -330,6 +348,7 @@ def bench_family(family: str, stats: dict, data: Path, args: argparse.Namespace,
         results.append(res)
     if events.exists() and not args.keep_events:
         events.unlink()
+    report_path(events).unlink(missing_ok=True)
     return results
 
 
@@ -342,7 +361,7 @@ def ratios(results: list[Result]) -> dict[str, dict[str, float]]:
             tl = by.get(name)
             if tl is None or tl.seconds != tl.seconds:
                 continue
-            key = fam if name == "timeline" else f"{fam} (stream)"
+            key = fam if name == "timeline" else f"{fam} (summary)"
             out[key] = {f"vs_{t}": by[t].seconds / tl.seconds for t in ("lnav", "baseline", "cat")
                         if t in by and by[t].seconds == by[t].seconds}
     return out
@@ -364,7 +383,7 @@ def print_table(results: list[Result], rat: dict[str, dict[str, float]]) -> None
           f"{'tl/cat':>7} {'tl RSS/input':>12} {'target':>7}")
     for key, rr in rat.items():
         fam, _, mode = key.partition(" ")
-        tool = "timeline_stream" if mode else "timeline"
+        tool = "timeline_summary" if mode else "timeline"
         tl = next(r for r in results if r.family == fam and r.tool == tool)
         vs_lnav = rr.get("vs_lnav", float("nan"))
         tgt = TARGET_VS_LNAV.get(fam, float("nan"))

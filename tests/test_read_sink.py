@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -80,6 +81,30 @@ def test_nothing_to_read_writes_an_empty_table_with_the_schema(tmp_path):
     assert len(streamed) == 0
 
 
+def test_the_command_writes_a_parquet_output_as_it_reads(tmp_path, monkeypatch):
+    """A Parquet --events output is always streamed, with or without --stream; a CSV one is written from memory."""
+    import timeline.sources as sources
+    from timeline.cli import main
+
+    asked: list[object] = []
+    real_read = sources.read
+
+    def spy(*args: object, **kwargs: object):  # noqa: ANN202
+        asked.append(kwargs.get("events_path"))
+        return real_read(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sources, "read", spy)
+    log = str(SAMPLE / "app" / "web.log")
+    for extra in ([], ["--stream"]):
+        out = tmp_path / f"events{len(extra)}.parquet"
+        assert main(["read", log, "--tz", "America/Los_Angeles", "--events", str(out), "--quiet", *extra]) == 0
+        assert asked[-1] == str(out)
+    assert main(["read", log, "--events", str(tmp_path / "events.csv"), "--quiet"]) == 0
+    assert asked[-1] is None
+    expected = real_read(log, tz="America/Los_Angeles", quiet=True).df
+    assert_frame_equal(pl.read_parquet(tmp_path / "events0.parquet"), expected)
+
+
 def test_the_command_streams_when_asked(tmp_path):
     out = tmp_path / "events.parquet"
     cmd = [sys.executable, "-m", "timeline.cli", "read", str(SAMPLE / "app" / "web.log"), "--tz", "America/Los_Angeles",
@@ -89,6 +114,27 @@ def test_the_command_streams_when_asked(tmp_path):
     expected = read(SAMPLE / "app" / "web.log", tz="America/Los_Angeles", quiet=True).df
     assert_frame_equal(pl.read_parquet(out), expected)
     assert f"{expected.height:,} events from" in done.stdout
+
+
+_SHOW_ALLOCATOR = "import os; from timeline.cli import main; main(['formats']); print(os.environ['_RJEM_MALLOC_CONF'])"
+
+
+def test_the_command_asks_the_allocator_to_return_freed_memory_promptly():
+    """polars reads _RJEM_MALLOC_CONF once, on import: the command sets it first, after polars' own defaults."""
+    from timeline.cli import ALLOCATOR_SETTINGS
+
+    env = {k: v for k, v in os.environ.items() if k != "_RJEM_MALLOC_CONF"}
+    done = subprocess.run([sys.executable, "-c", _SHOW_ALLOCATOR], capture_output=True, text=True, check=True, cwd=ROOT, env=env)
+    assert done.stdout.strip().splitlines()[-1].endswith(ALLOCATOR_SETTINGS)
+
+
+def test_a_users_own_allocator_setting_is_kept():
+    from timeline.cli import ALLOCATOR_SETTINGS
+
+    env = dict(os.environ, _RJEM_MALLOC_CONF="dirty_decay_ms:0")
+    done = subprocess.run([sys.executable, "-c", _SHOW_ALLOCATOR], capture_output=True, text=True, check=True, cwd=ROOT, env=env)
+    conf = done.stdout.strip().splitlines()[-1]
+    assert conf.endswith("dirty_decay_ms:0") and ALLOCATOR_SETTINGS not in conf
 
 
 def test_streaming_to_a_text_file_is_refused_with_the_reason(tmp_path):

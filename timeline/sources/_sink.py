@@ -15,14 +15,12 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
-from timeline.schema import EVENT_COLUMNS, in_event_order
+from timeline.schema import EVENT_COLUMNS, EVENT_SCHEMA, in_event_order
 
 _SORT_KEYS = ["ts", "file", "line"]
 
@@ -39,16 +37,12 @@ class _Part:
 
 
 class PartWriter:
-    """Writes one file's event blocks to a part, tracking whether they are in event order."""
+    """Tracks whether one file's event blocks, on their way to a part, are in event order."""
 
     def __init__(self, path: Path) -> None:
         self.part = _Part(path)
-        self._writer: Any = None  # a pyarrow ParquetWriter, opened on the first block
-        # Encoding runs in a thread of its own while the next block is parsed; one block at most waits.
-        self._pool = ThreadPoolExecutor(max_workers=1)
-        self._pending: Future[None] | None = None
 
-    def write(self, block: pl.DataFrame) -> None:
+    def track(self, block: pl.DataFrame) -> None:
         if block.height == 0:
             return
         keys = block.select(_SORT_KEYS)
@@ -59,31 +53,30 @@ class PartWriter:
             self.part.ordered = False
         self.part.first = self.part.first or first
         self.part.last = last
-        self._wait()
-        self._pending = self._pool.submit(self._write, block.select(EVENT_COLUMNS))
         self.part.rows += block.height
 
-    def _write(self, block: pl.DataFrame) -> None:
-        table = block.to_arrow()
-        if self._writer is None:
-            import pyarrow.parquet as pq
+    def write(self, blocks: Iterator[pl.DataFrame]) -> _Part:
+        """Write the blocks to the part through the engine's streaming Parquet writer.
 
-            # zstd at level 1: about as small as the default level and twice as fast to write.
-            self._writer = pq.ParquetWriter(self.part.path, table.schema, compression="zstd", compression_level=1)
-        self._writer.write_table(table)
+        The blocks become a lazy source that the writer pulls from: each is
+        parsed when the writer asks for it and encoded by the engine's own
+        threads, so no more than a block or two is held at a time. An
+        exception raised while reading a block comes out of here unchanged.
+        """
+        from polars.io.plugins import register_io_source
 
-    def _wait(self) -> None:
-        if self._pending is not None:
-            pending, self._pending = self._pending, None
-            pending.result()
+        def source(with_columns: list[str] | None, predicate: pl.Expr | None, n_rows: int | None,
+                   batch_size: int | None) -> Iterator[pl.DataFrame]:
+            for block in blocks:
+                block = block.select(EVENT_COLUMNS)
+                self.track(block)
+                if predicate is not None:
+                    block = block.filter(predicate)
+                yield block if with_columns is None else block.select(with_columns)
 
-    def close(self) -> _Part:
-        try:
-            self._wait()
-        finally:
-            self._pool.shutdown()
-            if self._writer is not None:
-                self._writer.close()
+        register_io_source(source, schema=EVENT_SCHEMA).sink_parquet(
+            self.part.path, compression="zstd", compression_level=1
+        )
         return self.part
 
 
@@ -111,7 +104,7 @@ class ParquetSink:
             part.path.unlink(missing_ok=True)
 
     def discard(self, writer: PartWriter) -> None:
-        writer.close().path.unlink(missing_ok=True)
+        writer.part.path.unlink(missing_ok=True)
 
     def finish(self, empty: Callable[[], pl.DataFrame]) -> None:
         """Write the output from the parts (an empty table when there are none) and remove the parts."""
@@ -149,8 +142,7 @@ def write_blocks(sink: ParquetSink, read_blocks: Callable[[bool], tuple[Iterator
         writer = sink.part()
         try:
             blocks, account = read_blocks(whole)
-            for block in blocks:
-                writer.write(transform(block))
+            sink.add(writer.write(transform(block) for block in blocks))
         except retry:
             if whole:
                 raise
@@ -159,6 +151,5 @@ def write_blocks(sink: ParquetSink, read_blocks: Callable[[bool], tuple[Iterator
         except BaseException:
             sink.discard(writer)
             raise
-        sink.add(writer.close())
         return account
     raise AssertionError("unreachable")
