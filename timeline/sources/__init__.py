@@ -18,6 +18,7 @@ from timeline._events import EventTable
 from timeline.schema import conform, empty_events, in_event_order, sort_events
 from timeline.sources import documents
 from timeline.sources._account import FileAccount
+from timeline.sources._engine import engine_for
 from timeline.sources._inputs import InputFile, expand, source_name
 from timeline.sources._lines import Consumed, LineBlocks, _empty_lines, read_line_blocks
 from timeline.sources._parse import Block, Context, parse_csv_bytes, parse_jsonl_lines, parse_regex_lines
@@ -47,9 +48,11 @@ def _per_file(value: Any, path: Path) -> Any:
 
 def _parse_with(spec: Spec, lines: pl.DataFrame, ctx: Context, account: FileAccount, block: Block | None = None) -> pl.DataFrame:
     if spec.kind == "regex":
-        return parse_regex_lines(lines, spec, ctx, account, block)
+        with engine_for(lines.height):
+            return parse_regex_lines(lines, spec, ctx, account, block)
     if spec.kind == "jsonl":
-        return parse_jsonl_lines(lines, spec, ctx, account, block)
+        with engine_for(lines.height):
+            return parse_jsonl_lines(lines, spec, ctx, account, block)
     if spec.kind == "csv":
         data = "\n".join(lines["text"].to_list()).encode("utf-8")
         return parse_csv_bytes(data, spec, ctx, account)

@@ -16,6 +16,7 @@ import polars as pl
 
 from timeline.schema import LEVELS, Level
 from timeline.sources._account import FileAccount
+from timeline.sources._engine import engine
 from timeline.sources._spec import Spec
 from timeline.sources._time import ISO_FORMATS, TimeOptions, add_time_columns
 
@@ -78,7 +79,7 @@ def _level_by_value(frame: pl.DataFrame, raw: pl.Expr | None, spec: Spec) -> pl.
     """
     if raw is None:
         return None
-    distinct = frame.lazy().select(raw.unique().alias("_raw")).collect()
+    distinct = frame.lazy().select(raw.unique().alias("_raw")).collect(engine=engine())
     if distinct.height > 10_000:
         return None
     table = distinct.with_columns(level_expr(pl.col("_raw"), spec).alias("_lvl"))
@@ -197,7 +198,7 @@ def parse_regex_lines(
                 k = next((k for k, opt in enumerate(optionals) if g in re.compile(opt).groupindex), None)
                 if k is not None:
                     exprs.append(pl.col(f"_o{k}").struct.field(g).alias(g))
-        got = plan.select(exprs).collect()
+        got = plan.select(exprs).collect(engine=engine())
         if where is None:
             matched = got["_ok"].alias("_matched")
             for g in got.columns[1:]:
@@ -219,7 +220,7 @@ def parse_regex_lines(
         [values.get(g, _nulls(g, n)).alias(g) for g in groups]
     )
     field_exprs = _with_fields(spec, [pl.col(g) for g in groups])
-    frame = frame.lazy().with_columns(*field_exprs).with_columns(matched).collect()
+    frame = frame.lazy().with_columns(*field_exprs).with_columns(matched).collect(engine=engine())
     return _assemble(frame, spec, ctx, account, list(spec.field_names), block=block)
 
 
@@ -229,9 +230,9 @@ def _matching(lines: pl.DataFrame, rows: pl.Series, tests: list[str]) -> pl.Seri
         return rows
     text = pl.col("text").gather(rows)
     try:
-        hit = lines.lazy().select(text.str.contains("|".join(f"(?:{t})" for t in tests))).collect().to_series()
+        hit = lines.lazy().select(text.str.contains("|".join(f"(?:{t})" for t in tests))).collect(engine=engine()).to_series()
     except pl.exceptions.ComputeError:  # a combined pattern too large for the engine: one by one
-        hit = lines.lazy().select(pl.any_horizontal([text.str.contains(t) for t in tests])).collect().to_series()
+        hit = lines.lazy().select(pl.any_horizontal([text.str.contains(t) for t in tests])).collect(engine=engine()).to_series()
     return rows.filter(hit)
 
 
@@ -405,7 +406,7 @@ def _assemble(
         )
         # A record is a start line plus the continuation lines after it (blank lines inside it are skipped).
         .with_columns(pl.col("_start").cast(pl.UInt32).cum_sum().set_sorted().alias("_rec"))
-        .collect()
+        .collect(engine=engine())
     )
     if block is not None and not block.last and frame.height:
         # The last record may go on in the next block: hand its lines on (lines before any
@@ -440,7 +441,7 @@ def _assemble(
         .then(pl.lit(_STATUS.index("orphan"), pl.UInt8))
         .otherwise(pl.lit(_STATUS.index("nomatch"), pl.UInt8))
     )
-    frame = frame.lazy().with_columns(status.alias("_status")).drop("_blank", "_cont").collect()
+    frame = frame.lazy().with_columns(status.alias("_status")).drop("_blank", "_cont").collect(engine=engine())
 
     counts = {_STATUS[code]: n for code, n in frame.group_by("_status").len().iter_rows()}
     account.lines += frame.height
@@ -487,8 +488,8 @@ def _assemble(
     if counts.get("continuation"):
         # Both sides are in record order and every joined record is an event: place each
         # record's joined lines by a sorted search instead of a join.
-        tails = conts.collect()
-        recs = events.select("_rec").collect()["_rec"]
+        tails = conts.collect(engine=engine())
+        recs = events.select("_rec").collect(engine=engine())["_rec"]
         where = recs.search_sorted(tails["_rec"], side="left")
         if tails.height == 0 or (where.max() < recs.len() and (recs.gather(where) == tails["_rec"]).all()):  # type: ignore[operator]
             events = events.with_columns(_nulls("_tail", recs.len()).scatter(where, tails["_tail"]))
@@ -516,8 +517,8 @@ def _assemble(
         message.alias("message"),
         pl.col("line").cast(pl.UInt32),
         pl.col("_zone"),
-    ).collect()
-    if ml.get("strip", True) and out.lazy().select(pl.col("message").str.contains(r"\s\z").any()).collect().item():
+    ).collect(engine=engine())
+    if ml.get("strip", True) and out.lazy().select(pl.col("message").str.contains(r"\s\z").any()).collect(engine=engine()).item():
         # Trailing whitespace is rare: strip only when some message has it.
         out = out.with_columns(pl.col("message").str.strip_chars_end())
     _note_times(out, account)
@@ -608,11 +609,11 @@ def parse_jsonl_lines(
             keys.append(extra)
     text = pl.col("text")
     # Most lines are bare objects: test the cheap form first, strip only the lines it fails on.
-    obj = lines.lazy().select((text.str.starts_with("{") & text.str.ends_with("}")).alias("_obj")).collect()["_obj"]
+    obj = lines.lazy().select((text.str.starts_with("{") & text.str.ends_with("}")).alias("_obj")).collect(engine=engine())["_obj"]
     if not obj.all():
         loose = lines.lazy().select(
             (text.str.strip_chars_start().str.starts_with("{") & text.str.strip_chars_end().str.ends_with("}")).alias("_obj")
-        ).collect()["_obj"]
+        ).collect(engine=engine())["_obj"]
         obj = obj | loose
     if obj.all():
         # Every line starts with '{', so none is blank.
@@ -698,7 +699,7 @@ def _decode_json(text: pl.Series, keys: list[str]) -> list[pl.Series]:
                 nested = decoded.struct.field(k.split(".")[0]).str.json_path_match("$." + ".".join(k.split(".")[1:]))
                 value = value.fill_null(nested)
             exprs.append(value.cast(pl.String).alias(_safe(k)))
-        out = text.to_frame("_t").lazy().select(pl.col("_t").str.json_decode(dtype).alias("_d")).select(exprs).collect()
+        out = text.to_frame("_t").lazy().select(pl.col("_t").str.json_decode(dtype).alias("_d")).select(exprs).collect(engine=engine())
         return out.get_columns()
     except pl.exceptions.ComputeError:
         pass

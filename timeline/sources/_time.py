@@ -15,6 +15,7 @@ Everything here is a polars expression over a whole column: no per-line Python.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import polars as pl
 
 from timeline._errors import InputError
+from timeline.sources._engine import engine
 
 # Offsets in seconds east of UTC. Ambiguous abbreviations take their most
 # common meaning in server logs; override with ``zone_abbreviations=``.
@@ -288,7 +290,7 @@ def add_time_columns(
         (rows if rows is not None else pl.lit(True)).alias("_rows"),
         (pl.when(rows).then(raw) if rows is not None else raw).alias("_traw"),
         *( [(pl.when(rows).then(zone) if rows is not None else zone).alias("_tzf")] if zone is not None else [] ),
-    ).collect()
+    ).collect(engine=engine())
     if epoch is not None or missing is not None:
         if options.in_blocks and formats:
             raise WholeFileNeeded  # text times beside epochs: their DST order is resolved over the whole file
@@ -303,18 +305,30 @@ def add_time_columns(
     abbreviations = dict(ZONE_ABBREVIATIONS)
     if options.zone_abbreviations:
         abbreviations.update({k.upper(): v for k, v in options.zone_abbreviations.items()})
+    # Each stage is one query over the block; the facts that pick the next stage's cheap
+    # branch (is there a zone on any line, did every time parse) are computed in the same
+    # query, as columns of one repeated value, and read from its first row.
     text = pl.col("_traw").cast(pl.String).str.strip_chars()
     if zone is None:
         # The zone is found from the end of the value (the regex engine anchors at the end and
-        # captures only the short suffix), then cut off by position.
-        work = work.lazy().with_columns(text.alias("_ttext")).collect()
-        quick = _no_zone(work)
-        if quick is None:
-            quick = _quick_zone_split(work)
-        if quick is not None:
-            work = quick
+        # reads only the short suffix), then cut off by position.
+        tt = pl.col("_ttext")
+        work = work.lazy().with_columns(text.alias("_ttext")).with_columns(
+            _NO_ZONE(tt).all().alias("_q_none"), _QUICK_ZONE(tt).all().alias("_q_quick"),
+            tt.drop_nulls().first().alias("_q_first"),
+        ).collect(engine=engine())
+        facts = work.row(0, named=True) if work.height else {"_q_none": True, "_q_quick": True, "_q_first": None}
+        work = work.drop("_q_none", "_q_quick", "_q_first")
+        first = facts["_q_first"]
+        if facts["_q_none"]:
+            split = work.lazy().with_columns(tt.alias("_tbase"), pl.lit(None, dtype=pl.String).alias("_zone"))
+        elif facts["_q_quick"]:
+            n = pl.when(tt.str.ends_with("Z") | tt.str.ends_with("z")).then(pl.lit(1, pl.Int64)).otherwise(pl.lit(6, pl.Int64))
+            split = work.lazy().with_columns(tt.str.head(-n).alias("_tbase"), tt.str.tail(n).alias("_zone"))
+            if first is not None:
+                first = first[:-1] if first[-1:] in ("Z", "z") else first[:-6]
         else:
-            work = work.lazy().with_columns(pl.col("_ttext").str.extract_groups(_ZONE_SUFFIX).alias("_parts")).collect()
+            work = work.lazy().with_columns(pl.col("_ttext").str.extract_groups(_ZONE_SUFFIX).alias("_parts")).collect(engine=engine())
             suffix = pl.col("_parts").struct.field("sfx")
             zone_found = pl.coalesce(pl.col("_parts").struct.field("z"), pl.col("_parts").struct.field("w"))
             not_zone = zone_found.str.to_uppercase().is_in(["AM", "PM"]).fill_null(False)
@@ -323,51 +337,50 @@ def add_time_columns(
                 .otherwise(pl.col("_ttext").str.slice(0, pl.col("_ttext").str.len_chars() - suffix.str.len_chars()))
                 .alias("_tbase"),
                 pl.when(not_zone).then(None).otherwise(zone_found).alias("_zone"),
-            ).drop("_parts", "_ttext").collect()
+            ).drop("_parts").collect(engine=engine())
+            split = work.lazy()
+            first = _first_value(work["_tbase"])
+        split = split.drop("_ttext")
     else:
         ztext = pl.col("_tzf").cast(pl.String).str.strip_chars()
-        work = work.lazy().with_columns(text.alias("_tbase"), pl.when(ztext == "").then(None).otherwise(ztext).alias("_zone")).collect()
-    # Formats are tried in order, each only on the values no earlier one read.
-    work = work.lazy().with_columns(pl.lit(None, dtype=pl.Datetime("us")).alias("_naive")).collect()
-    for fmt in _with_fixed_fractions(formats, work["_tbase"]):
-        todo = work["_naive"].is_null() & work["_tbase"].is_not_null()
-        if not todo.any():
+        split = work.lazy().with_columns(text.alias("_tbase"), pl.when(ztext == "").then(None).otherwise(ztext).alias("_zone"))
+        work = split.with_columns(pl.col("_tbase").drop_nulls().first().alias("_q_first")).collect(engine=engine())
+        first = work["_q_first"][0] if work.height else None
+        split = work.lazy().drop("_q_first")
+    # Formats are tried in order, each only on the values no earlier one read (usually the first reads all).
+    fmts = _with_fixed_fractions(formats, first)
+    base = pl.col("_tbase")
+    naive_read = pl.col("_naive").is_not_null()
+    counts = [
+        (pl.col("_naive").is_null() & base.is_not_null()).sum().alias("_q_todo"),
+        pl.col("_zone").is_not_null().sum().alias("_q_zoned"),
+        (pl.col("_zone").is_null() & naive_read).sum().alias("_q_naive"),
+        pl.col("_zone").drop_nulls().unique().implode().alias("_q_zones"),
+    ]
+    naive = base.str.to_datetime(fmts[0], strict=False, time_unit="us", cache=False) if fmts else pl.lit(None, dtype=pl.Datetime("us"))
+    work = split.with_columns(naive.alias("_naive")).with_columns(counts).collect(engine=engine())
+    for fmt in fmts[1:]:
+        if not work.height or not work["_q_todo"][0]:
             break
         parsed = pl.when(pl.col("_naive").is_null()).then(
-            pl.col("_tbase").str.to_datetime(fmt, strict=False, time_unit="us", cache=False)
+            base.str.to_datetime(fmt, strict=False, time_unit="us", cache=False)
         ).otherwise(pl.col("_naive"))
-        work = work.lazy().with_columns(parsed.alias("_naive")).collect()
-    n_zoned = work.height - work["_zone"].null_count()
-    n_naive = work.filter(pl.col("_zone").is_null() & pl.col("_naive").is_not_null()).height
+        work = work.lazy().with_columns(parsed.alias("_naive")).with_columns(counts).collect(engine=engine())
+    facts = work.row(0, named=True) if work.height else {"_q_zoned": 0, "_q_naive": 0, "_q_zones": []}
+    work = work.drop("_q_todo", "_q_zoned", "_q_naive", "_q_zones")
     tz = options.tz or "UTC"
-    exprs: list[pl.Expr] = []
-    if n_zoned:
+    if facts["_q_zoned"]:
         # Few distinct zones: work their offsets out once each, then map.
-        zones = work.select(pl.col("_zone").drop_nulls().unique())
-        offsets = zones.select(pl.col("_zone"), _offset_seconds(pl.col("_zone"), abbreviations).alias("_o"))
-        work = work.lazy().with_columns(
-            pl.col("_zone").replace_strict(offsets["_zone"], offsets["_o"], default=None, return_dtype=pl.Int64).alias("_off")
-        ).collect()
+        found = _zone_offsets(tuple(sorted(facts["_q_zones"])), tuple(sorted(abbreviations.items())))
+        offset = pl.col("_zone").replace_strict(list(found), list(found.values()), default=None, return_dtype=pl.Int64)
         zoned = (pl.col("_naive") - pl.duration(seconds=pl.col("_off"))).dt.replace_time_zone("UTC")
     else:
-        work = work.lazy().with_columns(pl.lit(None, dtype=pl.Int64).alias("_off")).collect()
+        offset = pl.lit(None, dtype=pl.Int64)
         zoned = pl.lit(None, dtype=pl.Datetime("us", "UTC"))
-    if n_naive:
-        quick = pl.col("_naive").dt.replace_time_zone(tz, ambiguous="null", non_existent="null")
-        work = work.lazy().with_columns(quick.alias("_local")).collect()
-        unresolved = work.filter(pl.col("_local").is_null() & pl.col("_naive").is_not_null() & pl.col("_zone").is_null()).height
-        if unresolved:
-            # Some time is in a repeated or skipped hour: resolve by file order.
-            if options.in_blocks:
-                raise WholeFileNeeded
-            work = work.lazy().with_columns(_localize(pl.col("_naive"), tz).alias("_local")).collect()
-        else:
-            work = work.lazy().with_columns(pl.col("_local").dt.convert_time_zone("UTC")).collect()
-        local = pl.col("_local")
-    else:
-        local = pl.lit(None, dtype=pl.Datetime("us", "UTC"))
-    exprs.append(pl.when(pl.col("_zone").is_null()).then(local).otherwise(zoned).alias("ts"))
-    work = work.lazy().with_columns(exprs).collect()
+    local = pl.col("_naive").dt.replace_time_zone(tz, ambiguous="null", non_existent="null")
+    unresolved = (pl.col("_local").is_null() & pl.col("_naive").is_not_null() & pl.col("_zone").is_null()).sum()
+    if not facts["_q_naive"]:
+        local, unresolved = pl.lit(None, dtype=pl.Datetime("us", tz)), pl.lit(0)
     error = (
         pl.when(pl.col("_naive").is_null())
         .then(pl.lit(f"time does not match {' or '.join(formats)}" if formats else "no time"))
@@ -376,15 +389,44 @@ def add_time_columns(
         .when(pl.col("ts").is_null())
         .then(pl.lit(f"local time does not exist in {tz} (skipped by a DST change)"))
     )
-    error = pl.when(pl.col("_rows")).then(error)
-    if work["ts"].null_count() == work.height - work["_rows"].sum():
-        error = pl.lit(None, dtype=pl.String)  # every row read has its time: no reason to give
-    work = work.lazy().select(pl.col("ts").cast(pl.Datetime("us", "UTC")), pl.col("_zone"), error.alias("_terr")).collect()
-    return frame.with_columns(work.get_columns())
+
+    def finish(local_utc: pl.Expr) -> pl.LazyFrame:
+        return (
+            work.lazy()
+            .with_columns(offset.alias("_off"), local.alias("_local"))
+            .with_columns(unresolved.alias("_q_unresolved"))
+            .with_columns(
+                pl.when(pl.col("_zone").is_null()).then(local_utc).otherwise(zoned).cast(pl.Datetime("us", "UTC")).alias("ts")
+            )
+            .select(
+                pl.col("ts"), pl.col("_zone"), pl.when(pl.col("_rows")).then(error).alias("_terr"), pl.col("_q_unresolved"),
+            )
+        )
+
+    out = finish(pl.col("_local").dt.convert_time_zone("UTC")).collect(engine=engine())
+    if out.height and out["_q_unresolved"][0]:
+        # Some time is in a repeated or skipped hour: resolve by file order.
+        if options.in_blocks:
+            raise WholeFileNeeded
+        out = finish(_localize(pl.col("_naive"), tz)).collect(engine=engine())
+    return frame.with_columns(out.drop("_q_unresolved").get_columns())
 
 
-def _no_zone(work: pl.DataFrame) -> pl.DataFrame | None:
-    """Skip the zone search when no value can end in a zone (None when some might).
+@functools.lru_cache(maxsize=256)
+def _zone_offsets(zones: tuple[str, ...], abbreviations: tuple[tuple[str, int], ...]) -> dict[str, int | None]:
+    """Offsets of distinct zone strings, worked out once: a file's blocks write the same few zones."""
+    frame = pl.DataFrame({"_zone": list(zones)}, schema={"_zone": pl.String})
+    out = frame.select(pl.col("_zone"), _offset_seconds(pl.col("_zone"), dict(abbreviations)).alias("_o"))
+    return dict(zip(out["_zone"].to_list(), out["_o"].to_list(), strict=True))
+
+
+def _first_value(values: pl.Series) -> str | None:
+    first = values.drop_nulls().head(1).to_list()
+    return first[0] if first else None
+
+
+def _NO_ZONE(tt: pl.Expr) -> pl.Expr:  # noqa: N802 - a test, named as the branch it picks
+    """True where a value cannot end in a zone (so no value needs the zone search).
 
     Every form ``_ZONE_SUFFIX`` reads ends in a letter, or in a sign followed
     by one to five digits and colons (``+05``, ``-0700``, ``+05:30``,
@@ -392,50 +434,31 @@ def _no_zone(work: pl.DataFrame) -> pl.DataFrame | None:
     The test is anchored at the end, so the regex engine reads each value backwards
     from its end and stops within a few characters.
     """
-    tt = pl.col("_ttext")
-    ok = tt.is_null() | ~tt.str.contains(r"(?:[+-][0-9:]{1,5}|[A-Za-z])$")
-    if not work.head(1000).lazy().select(ok.all()).collect().item():
-        return None
-    if not work.lazy().select(ok.all()).collect().item():
-        return None
-    return work.lazy().with_columns(tt.alias("_tbase"), pl.lit(None, dtype=pl.String).alias("_zone")).drop("_ttext").collect()
+    return tt.is_null() | ~tt.str.contains(r"(?:[+-][0-9:]{1,5}|[A-Za-z])$")
 
 
-def _quick_zone_split(work: pl.DataFrame) -> pl.DataFrame | None:
-    """Split ``...:SS.ffffff-07:00`` / ``...:SSZ`` by position when every value ends that way.
+def _QUICK_ZONE(tt: pl.Expr) -> pl.Expr:  # noqa: N802
+    """True where a value ends ``...:SS.ffffff-07:00`` or ``...:SSZ``: split by position.
 
     The same split as the ``_ZONE_SUFFIX`` regex gives for these shapes (an offset
-    or ``Z`` right after a digit), without running it; None when some value has
-    another shape, and the regex is used for all.
+    or ``Z`` right after a digit), without running it.
     """
-    tt = pl.col("_ttext")
-    # One test read from the end of each value: a digit, then an offset or Z, then the end.
-    ok = tt.str.contains(r"[0-9](?:[+-][0-9]{2}:[0-9]{2}|[Zz])$") | tt.is_null()
-    n = pl.when(tt.str.ends_with("Z") | tt.str.ends_with("z")).then(pl.lit(1, pl.Int64)).otherwise(pl.lit(6, pl.Int64))
-    # A look at the first values first: most files that do not qualify show it there.
-    if not work.head(1000).lazy().select(ok.all()).collect().item():
-        return None
-    if not work.lazy().select(ok.all()).collect().item():
-        return None
-    return work.lazy().with_columns(
-        tt.str.head(-n).alias("_tbase"), tt.str.tail(n).alias("_zone")
-    ).drop("_ttext").collect()
+    return tt.str.contains(r"[0-9](?:[+-][0-9]{2}:[0-9]{2}|[Zz])$") | tt.is_null()
 
 
 _FRACTION = re.compile(r"[.,]([0-9]+)$")
 
 
-def _with_fixed_fractions(formats: Sequence[str], values: pl.Series) -> list[str]:
+def _with_fixed_fractions(formats: Sequence[str], first: str | None) -> list[str]:
     """The formats, each ``%.f`` one preceded by its fixed-width twin (``.%6f``) for these values.
 
     ``%.f`` parses any number of digits but is several times slower; when the
-    first value has 3, 6 or 9 digits, the fixed form reads the values written
+    first value (``first``) has 3, 6 or 9 digits, the fixed form reads the values written
     that way (to the same instant) and the ``%.f`` form then reads the rest.
     """
     if not any("%.f" in f for f in formats):
         return list(formats)
-    first = values.drop_nulls().head(1).to_list()
-    m = _FRACTION.search(first[0]) if first else None
+    m = _FRACTION.search(first) if first else None
     if not m or m.group(0)[0] != "." or len(m.group(1)) not in (3, 6, 9):
         return list(formats)
     width = len(m.group(1))
