@@ -189,3 +189,28 @@ def test_the_progress_bar_moves_block_by_block(tmp_path, monkeypatch):
     read(log, tz="UTC")
     assert len(moves) > 5
     assert sum(moves) == log.stat().st_size
+
+
+def test_both_engines_read_the_same(bench_files, monkeypatch):
+    """Small blocks run on polars' in-memory engine, large ones on its streaming engine: the events are the same."""
+    import timeline.sources._engine as engine_module
+
+    fmt = {"app.log": "python_logging", "postgresql.log": "postgres_stderr", "app.jsonl": "ecs_json"}
+    monkeypatch.setattr(engine_module, "SMALL_BLOCK_ROWS", 0)  # every block streams
+    streamed, streamed_accounts = _read(bench_files, 40_000, format=fmt, tz="America/Los_Angeles")
+    monkeypatch.setattr(engine_module, "SMALL_BLOCK_ROWS", 10**9)  # every block in memory
+    in_memory, in_memory_accounts = _read(bench_files, 40_000, format=fmt, tz="America/Los_Angeles")
+    assert_frame_equal(streamed, in_memory)
+    assert streamed_accounts == in_memory_accounts
+
+
+def test_a_block_picks_its_engine_by_its_rows():
+    from timeline.sources._engine import SMALL_BLOCK_ROWS, engine, engine_for
+
+    assert engine() == "auto"
+    with engine_for(SMALL_BLOCK_ROWS - 1):
+        assert engine() == "in-memory"
+        with engine_for(SMALL_BLOCK_ROWS):
+            assert engine() == "auto"
+        assert engine() == "in-memory"
+    assert engine() == "auto"
