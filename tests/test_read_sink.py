@@ -143,3 +143,42 @@ def test_streaming_to_a_text_file_is_refused_with_the_reason(tmp_path):
     assert done.returncode == 2
     assert "--events OUT.parquet" in done.stderr
     assert not (tmp_path / "e.csv").exists()
+
+
+def test_counting_the_events_gives_the_summary_of_the_table(tmp_path):
+    """keep_events=False (the command without --events): the same summary and account, no event held."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(lines_module, "BLOCK_BYTES", 4_000)
+        kept = read([SAMPLE], quiet=True, tz="America/Los_Angeles")
+        counted = read([SAMPLE], quiet=True, tz="America/Los_Angeles", keep_events=False)
+    assert counted.summary() == kept.summary()
+    assert [a.to_dict() for a in counted.account] == [a.to_dict() for a in kept.account]
+    assert int(counted.counts["len"].sum()) == kept.df.height
+    by_source = kept.df.group_by("source", "level").agg(pl.len().cast(pl.UInt32).alias("len"), pl.col("ts").min().alias("first"), pl.col("ts").max().alias("last"))
+    assert_frame_equal(counted.counts, by_source.sort("source", "level"))
+    with pytest.raises(ValueError, match="keep_events=False"):
+        _ = counted.df
+    assert "counted, not kept" in repr(counted)
+
+
+def test_counting_a_file_read_again_whole_counts_it_once(tmp_path):
+    """A DST fall-back met part-way through a file: its blocks are read again whole, and counted once."""
+    log = tmp_path / "app.log"
+    lines = [f"2024-11-03 00:{m:02d}:00,000 INFO [web] before {m}" for m in range(0, 60, 5)]
+    lines += [f"2024-11-03 01:{m:02d}:00,000 INFO [web] first pass {m}" for m in range(0, 60, 5)]
+    lines += [f"2024-11-03 01:{m:02d}:00,000 WARNING [web] second pass {m}" for m in range(0, 60, 5)]
+    log.write_text("\n".join(lines) + "\n")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(lines_module, "BLOCK_BYTES", 300)
+        kept = read(log, quiet=True, tz="America/Los_Angeles")
+        counted = read(log, quiet=True, tz="America/Los_Angeles", keep_events=False)
+    assert int(counted.counts["len"].sum()) == kept.df.height == len(lines)
+    assert counted.summary() == kept.summary()
+
+
+def test_no_events_are_read_into_an_empty_count(tmp_path):
+    empty = tmp_path / "empty.log"
+    empty.write_text("")
+    counted = read(empty, quiet=True, keep_events=False)
+    assert counted.counts.height == 0
+    assert "no events" in counted.summary()

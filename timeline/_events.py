@@ -16,6 +16,14 @@ if TYPE_CHECKING:
     from timeline.sources._account import FileAccount
 
 
+def counts_schema() -> pl.DataFrame:
+    """An empty table of event counts: per source and level, how many, the first and the last time."""
+    from timeline.schema import EVENT_SCHEMA
+
+    return pl.DataFrame(schema={"source": pl.String, "level": EVENT_SCHEMA["level"], "len": pl.UInt32,
+                                "first": EVENT_SCHEMA["ts"], "last": EVENT_SCHEMA["ts"]})
+
+
 class EventTable:
     """Events read from evidence, with the per-file account beside them.
 
@@ -32,19 +40,26 @@ class EventTable:
         notes: list[str] | None = None,
         *,
         path: str | Path | None = None,
+        counts: pl.DataFrame | None = None,
     ) -> None:
-        if df is None and path is None:
-            msg = "an EventTable needs a frame or the Parquet file holding it"
+        if df is None and path is None and counts is None:
+            msg = "an EventTable needs a frame, the Parquet file holding it, or its counts"
             raise ValueError(msg)
         self._df = df
         self.path = Path(path) if path is not None else None
         self.account = account or []
         self.notes = notes or []
+        # Events counted as they were read and not kept (read(..., keep_events=False)):
+        # one row per (source, level) with len, first and last time.
+        self.counts = counts
 
     @property
     def df(self) -> pl.DataFrame:
         """The event table; when it was written to a Parquet file as it was read, loaded on first use."""
         if self._df is None:
+            if self.path is None:
+                msg = "these events were counted as they were read and not kept (keep_events=False): only summary() is available"
+                raise ValueError(msg)
             self._df = pl.read_parquet(self.path)
         return self._df
 
@@ -94,12 +109,17 @@ class EventTable:
 
     def summary(self) -> str:
         """A short text summary: span, counts by source and level, and rejections."""
-        lf = self.lazy()
-        span = lf.select(pl.len().alias("n"), pl.col("ts").min().alias("lo"), pl.col("ts").max().alias("hi")).collect().row(0, named=True)
+        if self._df is None and self.path is None and self.counts is not None:
+            counts = self.counts
+            span = counts.select(pl.col("len").sum().alias("n"), pl.col("first").min().alias("lo"), pl.col("last").max().alias("hi")).row(0, named=True)
+        else:
+            lf = self.lazy()
+            span = lf.select(pl.len().alias("n"), pl.col("ts").min().alias("lo"), pl.col("ts").max().alias("hi")).collect().row(0, named=True)
+            counts = lf.group_by("source", "level").len().collect() if span["n"] else counts_schema()
         lines = []
         if span["n"]:
             lines.append(f"{span['n']:,} events from {span['lo']:%Y-%m-%d %H:%M:%S} to {span['hi']:%Y-%m-%d %H:%M:%S} UTC")
-            counts = lf.group_by("source", "level").len().collect()
+            counts = counts.group_by("source", "level").agg(pl.col("len").sum())
             by = counts.pivot(on="level", index="source", values="len").fill_null(0).sort("source")
             levels = [c for c in ("debug", "info", "notice", "warning", "error", "critical") if c in by.columns]
             lines.append(f"{'source':32} " + " ".join(f"{c:>8}" for c in levels))
@@ -112,6 +132,9 @@ class EventTable:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
+        if self._df is None and self.path is None:
+            n = int(self.counts["len"].sum()) if self.counts is not None else 0
+            return f"EventTable({n:,} events counted, not kept, from {len(self.account)} files, {self.rejected:,} lines rejected)"
         return f"EventTable({self.df.height:,} events from {len(self.account)} files, {self.rejected:,} lines rejected)\n{self.df!r}"
 
     def _repr_html_(self) -> str:

@@ -64,8 +64,11 @@ def _per_file_option(values: list[str] | None) -> str | dict[str, str] | None:
     return out
 
 
-def read_from_args(args: argparse.Namespace, events_path: str | None = None):  # noqa: ANN201 - returns EventTable
-    """Read the evidence named by the shared read options (into a Parquet file as it goes, if given)."""
+def read_from_args(args: argparse.Namespace, events_path: str | None = None, keep_events: bool = True):  # noqa: ANN201
+    """Read the evidence named by the shared read options (into a Parquet file as it goes, if given).
+
+    Returns the EventTable; ``keep_events=False`` keeps only the counts its summary needs.
+    """
     from timeline.sources import read
 
     return read(
@@ -79,6 +82,7 @@ def read_from_args(args: argparse.Namespace, events_path: str | None = None):  #
         column_map=dict(v.split("=", 1) for v in args.column_map) if args.column_map else None,
         quiet=True if args.quiet else None,
         events_path=events_path,
+        keep_events=keep_events,
     )
 
 
@@ -134,7 +138,8 @@ def _cmd_read(args: argparse.Namespace) -> int:
         print("timeline read: --stream writes the event table to a Parquet file: name one with --events OUT.parquet", file=sys.stderr)
         return 2
     streamed = bool(args.events) and not text_output
-    events = read_from_args(args, events_path=args.events if streamed else None)
+    # With no table asked for, the events are counted as they are read and none is kept.
+    events = read_from_args(args, events_path=args.events if streamed else None, keep_events=bool(args.events))
     print_account(events)
     print()
     print(events.summary())

@@ -14,7 +14,7 @@ from typing import Any
 import polars as pl
 
 from timeline._errors import FormatSpecError, InputError
-from timeline._events import EventTable
+from timeline._events import EventTable, counts_schema
 from timeline.schema import conform, empty_events, in_event_order, sort_events
 from timeline.sources import documents
 from timeline.sources._account import FileAccount
@@ -22,7 +22,7 @@ from timeline.sources._engine import engine_for
 from timeline.sources._inputs import InputFile, expand, source_name
 from timeline.sources._lines import Consumed, LineBlocks, _empty_lines, read_line_blocks
 from timeline.sources._parse import Block, Context, parse_csv_bytes, parse_jsonl_lines, parse_regex_lines
-from timeline.sources._sink import ParquetSink, write_blocks
+from timeline.sources._sink import CountingSink, ParquetSink, write_blocks
 from timeline.sources._sniff import SAMPLE_LINES, sniff_lines
 from timeline.sources._spec import Spec, SpecCatalog, load_specs, resolve_spec
 from timeline.sources._tagging import tag_db_changes
@@ -312,6 +312,7 @@ def read(
     max_line_bytes: int = MAX_LINE_BYTES,
     quiet: bool | None = None,
     events_path: str | Path | None = None,
+    keep_events: bool = True,
 ) -> EventTable:
     """Read files, folders and globs into one event table, sorted by time.
 
@@ -352,6 +353,11 @@ def read(
         block, instead of holding it in memory: memory then stays bounded
         whatever the size of the logs. The returned table reads the file when
         its ``df`` is first used (``.lazy()`` scans it without loading).
+    keep_events
+        False to count the events per source and level as they are read and
+        keep none of them: memory stays bounded and ``summary()`` and the
+        account are all the table holds (what ``timeline read`` without
+        ``--events`` prints).
 
     Returns
     -------
@@ -377,7 +383,11 @@ def read(
     frames: list[pl.DataFrame] = []
     accounts: list[FileAccount] = []
     total = sum(_size(i.path) for i in items)
-    sink = ParquetSink(events_path) if events_path is not None else None
+    sink: ParquetSink | CountingSink | None = None
+    if events_path is not None:
+        sink = ParquetSink(events_path)
+    elif not keep_events:
+        sink = CountingSink()
     with _progress(total, len(items), quiet) as bar:
         for item in items:
             options: dict[str, Any] = dict(
@@ -397,7 +407,8 @@ def read(
                         lambda whole, item=item, options=options, shown=shown: read_file_blocks(
                             item, whole=whole, progress=shown.update, **options
                         ),
-                        WholeFileNeeded, tag_db_changes,
+                        # Change evidence is tagged in what is kept; counts do not depend on it.
+                        WholeFileNeeded, tag_db_changes if events_path is not None else _unchanged,
                     )  # type: ignore[assignment]
             except (OSError, pl.exceptions.PolarsError) as exc:
                 account = FileAccount(file=str(item.path), format=None)
@@ -408,6 +419,8 @@ def read(
                 raise
             accounts.append(account)
             shown.update(account.bytes or 0)
+    if isinstance(sink, CountingSink):
+        return EventTable(account=accounts, notes=notes, counts=sink.finish(counts_schema))
     if sink is not None:
         sink.finish(empty_events)
         return EventTable(account=accounts, notes=notes, path=sink.out)
@@ -417,6 +430,10 @@ def read(
     # Configuration reloads, parameter changes and restarts in database logs are change evidence too.
     df = tag_db_changes(df)
     return EventTable(df, accounts, notes)
+
+
+def _unchanged(block: pl.DataFrame) -> pl.DataFrame:
+    return block
 
 
 class _Shown:

@@ -135,7 +135,7 @@ class ParquetSink:
         shutil.rmtree(self._dir, ignore_errors=True)
 
 
-def write_blocks(sink: ParquetSink, read_blocks: Callable[[bool], tuple[Iterator[pl.DataFrame], object]], retry: type[Exception],
+def write_blocks(sink: ParquetSink | CountingSink, read_blocks: Callable[[bool], tuple[Iterator[pl.DataFrame], object]], retry: type[Exception],
                  transform: Callable[[pl.DataFrame], pl.DataFrame]) -> object:
     """Write one file's blocks to a part; read it again whole if the blocks call for it (``retry``)."""
     for whole in (False, True):
@@ -153,3 +153,50 @@ def write_blocks(sink: ParquetSink, read_blocks: Callable[[bool], tuple[Iterator
             raise
         return account
     raise AssertionError("unreachable")
+
+
+class CountingWriter:
+    """Reduces one file's event blocks to counts per source and level as they are read, keeping no events."""
+
+    def __init__(self) -> None:
+        self.counts: list[pl.DataFrame] = []
+
+    def write(self, blocks: Iterator[pl.DataFrame]) -> list[pl.DataFrame]:
+        for block in blocks:
+            if block.height:
+                self.counts.append(
+                    block.group_by("source", "level").agg(
+                        pl.len().cast(pl.UInt32).alias("len"), pl.col("ts").min().alias("first"), pl.col("ts").max().alias("last")
+                    )
+                )
+        return self.counts
+
+
+class CountingSink:
+    """Where events go when only their counts are wanted: memory holds one block and the counts so far."""
+
+    def __init__(self) -> None:
+        self._counts: list[pl.DataFrame] = []
+
+    def part(self) -> CountingWriter:
+        return CountingWriter()
+
+    def add(self, counts: list[pl.DataFrame]) -> None:
+        self._counts.extend(counts)
+
+    def discard(self, writer: CountingWriter) -> None:
+        writer.counts.clear()
+
+    def finish(self, empty: Callable[[], pl.DataFrame]) -> pl.DataFrame:
+        """One row per source and level: how many events, the first and the last time."""
+        if not self._counts:
+            return empty()
+        return (
+            pl.concat(self._counts)
+            .group_by("source", "level")
+            .agg(pl.col("len").sum(), pl.col("first").min(), pl.col("last").max())
+            .sort("source", "level")
+        )
+
+    def abort(self) -> None:
+        self._counts.clear()
