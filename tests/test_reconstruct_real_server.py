@@ -311,8 +311,23 @@ def _change(path: Path, at: dt.datetime, who: str, what: str, target: str) -> No
 
 
 def _alter_max_connections(server: Server, value: int | None) -> None:
-    """ALTER SYSTEM as the superuser (who keeps a reserved slot even when the app has none)."""
-    conn = server.connect("postgres", "postgres")
+    """ALTER SYSTEM as the superuser (who keeps a reserved slot even when the app has none).
+
+    Backends of the app's refused connections hold every process slot for a moment
+    before they are turned away, so even the superuser can be refused ("sorry, too
+    many clients already"): try again, as a DBA would, for a few seconds.
+    """
+    import psycopg
+
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            conn = server.connect("postgres", "postgres")
+            break
+        except psycopg.OperationalError as exc:
+            if "too many clients" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
     try:
         if value is None:
             conn.execute("ALTER SYSTEM RESET max_connections")  # type: ignore[attr-defined]

@@ -314,7 +314,7 @@ def add_time_columns(
         # reads only the short suffix), then cut off by position.
         tt = pl.col("_ttext")
         work = work.lazy().with_columns(text.alias("_ttext")).with_columns(
-            _NO_ZONE(tt).all().alias("_q_none"), _QUICK_ZONE(tt).all().alias("_q_quick"),
+            _cannot_end_in_zone(tt).all().alias("_q_none"), _ends_in_offset(tt).all().alias("_q_quick"),
             tt.drop_nulls().first().alias("_q_first"),
         ).collect(engine=engine())
         facts = work.row(0, named=True) if work.height else {"_q_none": True, "_q_quick": True, "_q_first": None}
@@ -425,7 +425,7 @@ def _first_value(values: pl.Series) -> str | None:
     return first[0] if first else None
 
 
-def _NO_ZONE(tt: pl.Expr) -> pl.Expr:  # noqa: N802 - a test, named as the branch it picks
+def _cannot_end_in_zone(tt: pl.Expr) -> pl.Expr:
     """True where a value cannot end in a zone (so no value needs the zone search).
 
     Every form ``_ZONE_SUFFIX`` reads ends in a letter, or in a sign followed
@@ -437,7 +437,7 @@ def _NO_ZONE(tt: pl.Expr) -> pl.Expr:  # noqa: N802 - a test, named as the branc
     return tt.is_null() | ~tt.str.contains(r"(?:[+-][0-9:]{1,5}|[A-Za-z])$")
 
 
-def _QUICK_ZONE(tt: pl.Expr) -> pl.Expr:  # noqa: N802
+def _ends_in_offset(tt: pl.Expr) -> pl.Expr:
     """True where a value ends ``...:SS.ffffff-07:00`` or ``...:SSZ``: split by position.
 
     The same split as the ``_ZONE_SUFFIX`` regex gives for these shapes (an offset
