@@ -8,6 +8,7 @@ a time and would translate to any dataframe engine.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -156,9 +157,7 @@ def parse_regex_lines(
     later: dict[str, list[tuple[pl.Series, pl.Series]]] = {}  # what patterns after the first read
     parts = []
     for pat in spec.patterns:
-        head, tail = _split_tail(pat.regex)
-        head, optionals = _peel_optionals(head) if tail is not None else (head, [])
-        parts.append((head, tail, optionals, _ascii_digits(_without_captures(head))))
+        parts.append(_pattern_parts(pat.regex))
     pool: pl.Series | None = None  # lines the first pattern left that some later pattern reads
     for i, (head, tail, optionals, test) in enumerate(parts):
         if i > 0:
@@ -192,10 +191,10 @@ def parse_regex_lines(
         for g in groups:
             if g == tail:
                 exprs.append(pl.col("_rest").alias(g))
-            elif g in re.compile(head).groupindex:
+            elif g in _group_names(head):
                 exprs.append(pl.col("_p").struct.field(g).alias(g))
             else:
-                k = next((k for k, opt in enumerate(optionals) if g in re.compile(opt).groupindex), None)
+                k = next((k for k, opt in enumerate(optionals) if g in _group_names(opt)), None)
                 if k is not None:
                     exprs.append(pl.col(f"_o{k}").struct.field(g).alias(g))
         got = plan.select(exprs).collect(engine=engine())
@@ -217,11 +216,27 @@ def parse_regex_lines(
         column = _nulls(g, n) if column is None else column
         values[g] = column.scatter(pl.concat([p for p, _ in placed]), pl.concat([v for _, v in placed]))
     frame = lines.with_columns(
-        [values.get(g, _nulls(g, n)).alias(g) for g in groups]
+        [(values[g] if g in values else _nulls(g, n)).alias(g) for g in groups]
     )
     field_exprs = _with_fields(spec, [pl.col(g) for g in groups])
     frame = frame.lazy().with_columns(*field_exprs).with_columns(matched).collect(engine=engine())
     return _assemble(frame, spec, ctx, account, list(spec.field_names), block=block)
+
+
+@functools.lru_cache(maxsize=512)
+def _pattern_parts(regex: str) -> tuple[str, str | None, tuple[str, ...], str]:
+    """A pattern cut for reading: its head, the tail group's name, trailing optional parts, and its match test.
+
+    Worked out once per pattern (every block of a file reads with the same patterns).
+    """
+    head, tail = _split_tail(regex)
+    head, optionals = _peel_optionals(head) if tail is not None else (head, [])
+    return head, tail, tuple(optionals), _ascii_digits(_without_captures(head))
+
+
+@functools.lru_cache(maxsize=1024)
+def _group_names(regex: str) -> frozenset[str]:
+    return frozenset(re.compile(regex).groupindex)
 
 
 def _matching(lines: pl.DataFrame, rows: pl.Series, tests: list[str]) -> pl.Series:
