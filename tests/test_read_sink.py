@@ -158,7 +158,11 @@ def test_counting_the_events_gives_the_summary_of_the_table(tmp_path):
     assert_frame_equal(counted.counts, by_source.sort("source", "level"))
     with pytest.raises(ValueError, match="keep_events=False"):
         _ = counted.df
+    assert counted.counted_only and not kept.counted_only
+    assert len(counted) == len(kept) and bool(counted)
+    assert not hasattr(counted, "height") and hasattr(kept, "height")  # no rows to ask a frame's questions of
     assert "counted, not kept" in repr(counted)
+    assert "counted (not kept)" in counted._repr_html_() and "app/web" in counted._repr_html_()
 
 
 def test_counting_a_file_read_again_whole_counts_it_once(tmp_path):
@@ -181,4 +185,15 @@ def test_no_events_are_read_into_an_empty_count(tmp_path):
     empty.write_text("")
     counted = read(empty, quiet=True, keep_events=False)
     assert counted.counts.height == 0
+    assert len(counted) == 0 and not counted
     assert "no events" in counted.summary()
+
+
+def test_a_block_without_the_event_schema_is_refused(tmp_path):
+    """A naive time would be stored as UTC by the Parquet writer: the part writer names the column instead."""
+    from timeline.schema import empty_events
+    from timeline.sources._sink import PartWriter
+
+    block = empty_events().with_columns(pl.col("ts").dt.replace_time_zone(None))
+    with pytest.raises(TypeError, match="ts is Datetime"):
+        PartWriter(tmp_path / "part.parquet").write(iter([block]))

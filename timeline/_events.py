@@ -73,12 +73,19 @@ class EventTable:
             return pl.scan_parquet(self.path)
         return self.df.lazy()
 
+    @property
+    def counted_only(self) -> bool:
+        """Whether the events were counted as they were read and not kept (``keep_events=False``)."""
+        return self._df is None and self.path is None
+
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
+        if name.startswith("_") or self.counted_only:
             raise AttributeError(name)
         return getattr(self.df, name)
 
     def __len__(self) -> int:
+        if self.counted_only:
+            return int(self.counts["len"].sum()) if self.counts is not None and self.counts.height else 0
         return self.df.height
 
     def __iter__(self) -> Iterator[Any]:
@@ -109,7 +116,7 @@ class EventTable:
 
     def summary(self) -> str:
         """A short text summary: span, counts by source and level, and rejections."""
-        if self._df is None and self.path is None and self.counts is not None:
+        if self.counted_only and self.counts is not None:
             counts = self.counts
             span = counts.select(pl.col("len").sum().alias("n"), pl.col("first").min().alias("lo"), pl.col("last").max().alias("hi")).row(0, named=True)
         else:
@@ -132,9 +139,8 @@ class EventTable:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        if self._df is None and self.path is None:
-            n = int(self.counts["len"].sum()) if self.counts is not None else 0
-            return f"EventTable({n:,} events counted, not kept, from {len(self.account)} files, {self.rejected:,} lines rejected)"
+        if self.counted_only:
+            return f"EventTable({len(self):,} events counted, not kept, from {len(self.account)} files, {self.rejected:,} lines rejected)"
         return f"EventTable({self.df.height:,} events from {len(self.account)} files, {self.rejected:,} lines rejected)\n{self.df!r}"
 
     def _repr_html_(self) -> str:
@@ -144,6 +150,11 @@ class EventTable:
             for a in self.account[:50]
         )
         head = "<tr><th>file</th><th>format</th><th>sure</th><th>lines</th><th>events</th><th>continuation</th><th>rejected</th></tr>"
+        if self.counted_only:
+            return (
+                f"<p><b>{len(self):,} events</b> counted (not kept) from {len(self.account)} files; "
+                f"{self.rejected:,} lines rejected</p><table>{head}{rows}</table><pre>{html.escape(self.summary())}</pre>"
+            )
         return (
             f"<p><b>{self.df.height:,} events</b> from {len(self.account)} files; {self.rejected:,} lines rejected</p>"
             f"<table>{head}{rows}</table>" + self.df.head(20)._repr_html_()

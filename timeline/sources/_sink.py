@@ -69,6 +69,11 @@ class PartWriter:
                    batch_size: int | None) -> Iterator[pl.DataFrame]:
             for block in blocks:
                 block = block.select(EVENT_COLUMNS)
+                # The writer would store a naive time as UTC without a word: check every column's type.
+                wrong = [f"{k} is {block.schema[k]}, not {v}" for k, v in EVENT_SCHEMA.items() if block.schema[k] != v]
+                if wrong:
+                    msg = f"{self.part.path.name}: a block of events does not have the event schema: {'; '.join(wrong)}"
+                    raise TypeError(msg)
                 self.track(block)
                 if predicate is not None:
                     block = block.filter(predicate)
