@@ -214,3 +214,23 @@ def test_a_block_picks_its_engine_by_its_rows():
             assert engine() == "auto"
         assert engine() == "in-memory"
     assert engine() == "auto"
+
+
+def test_reading_only_some_columns_reads_the_same_events(bench_files):
+    """Columns left out are null and their work skipped; every line is still parsed and accounted for."""
+    from timeline.sources import read_file_blocks
+
+    fmt = {"app.log": "python_logging", "postgresql.log": "postgres_stderr", "app.jsonl": "ecs_json"}
+    wanted = frozenset({"ts", "source", "level"})
+    for path in bench_files:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(lines_module, "BLOCK_BYTES", 20_000)
+            blocks, account = read_file_blocks(path, format=fmt[path.name], tz="America/Los_Angeles")
+            full = pl.concat(list(blocks))
+            blocks, part_account = read_file_blocks(path, format=fmt[path.name], tz="America/Los_Angeles", columns=wanted)
+            part = pl.concat(list(blocks))
+        keys = ["ts", "source", "kind", "level", "file", "line"]
+        assert_frame_equal(part.select(keys), full.select(keys))
+        assert part_account.to_dict() == account.to_dict()
+        assert part["message"].null_count() == part.height and part["attrs"].null_count() == part.height
+        assert full["message"].null_count() == 0

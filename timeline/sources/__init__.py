@@ -92,11 +92,14 @@ def read_file_blocks(
     column_map: Mapping[str, str] | None = None,
     whole: bool = False,
     progress: Callable[[int], object] | None = None,
+    columns: frozenset[str] | None = None,
 ) -> tuple[Iterator[pl.DataFrame], FileAccount]:
     """Read one file as a sequence of event tables (one per block of lines) and its account.
 
     The account is complete once the blocks are exhausted; ``progress`` is
-    called after each block with the bytes of the file read so far. Iterating may raise
+    called after each block with the bytes of the file read so far. ``columns``: the
+    event columns wanted from a log (None: all); the others are null and the work only
+    they need is skipped. Iterating may raise
     :class:`WholeFileNeeded` (a time only the whole file's order settles): read
     again with ``whole=True``, discarding the blocks already seen.
     """
@@ -133,7 +136,8 @@ def read_file_blocks(
     options = TimeOptions(tz=zone, year=year, date=date, mtime=path.stat().st_mtime, zone_abbreviations=zone_abbreviations)
     raw = read_line_blocks(path, block_bytes=0 if whole else None)
     account = FileAccount(file=str(path), format=None, source=src, bytes=raw.size, compression=raw.compression)
-    blocks = _line_file_blocks(raw, account, forced, specs, options, max_line_bytes, explicit_year=year is not None, whole=whole)
+    blocks = _line_file_blocks(raw, account, forced, specs, options, max_line_bytes, explicit_year=year is not None, whole=whole,
+                               columns=columns)
     if progress is not None:
         blocks = _reporting(blocks, raw.consumed, progress)
     return blocks, account
@@ -155,6 +159,7 @@ def _line_file_blocks(
     *,
     explicit_year: bool,
     whole: bool,
+    columns: frozenset[str] | None = None,
 ) -> Iterator[pl.DataFrame]:
     """Read a line-oriented log, block by block, into event tables, filling its account.
 
@@ -198,6 +203,7 @@ def _line_file_blocks(
         account.confidence = ranked[0][1]
     account.format = spec.name
     account.kind = spec.event_kind
+    ctx = replace(ctx, columns=columns)  # the format was recognised on whole events; now only what is wanted
     rest = (_drop_too_long(b, max_line_bytes, account) for b in blocks)
     span = _Span()
     if spec.kind == "csv" or spec.timestamp.get("missing"):
@@ -405,7 +411,7 @@ def read(
                     account = write_blocks(
                         sink,
                         lambda whole, item=item, options=options, shown=shown: read_file_blocks(
-                            item, whole=whole, progress=shown.update, **options
+                            item, whole=whole, progress=shown.update, columns=sink.columns, **options
                         ),
                         # Change evidence is tagged in what is kept; counts do not depend on it.
                         WholeFileNeeded, tag_db_changes if events_path is not None else _unchanged,

@@ -26,11 +26,15 @@ _MATCH = "_m"
 
 @dataclass(frozen=True)
 class Context:
-    """Where the lines come from and how to read their times."""
+    """Where the lines come from, how to read their times, and which event columns are wanted."""
 
     file: str
     source: str
     time: TimeOptions
+    # The event columns the reader will use (None: all). A column left out is null, and the work
+    # that only it needs (joining continuation lines into messages, encoding attrs) is skipped;
+    # every line is still parsed and accounted for.
+    columns: frozenset[str] | None = None
 
 
 @dataclass
@@ -486,6 +490,7 @@ def _assemble(
         label = pl.col(join_field).cast(pl.String)
         is_joined = pl.col("_matched") & label.is_in([str(v) for v in ml.get("join_values", [])]).fill_null(False)
         cont_text = pl.when(is_joined).then(pl.concat_str([label, pl.lit(":  "), cont_text])).otherwise(cont_text)
+    wanted = (lambda column: True) if ctx.columns is None else ctx.columns.__contains__
     conts = (
         frame.lazy()
         .filter(pl.col("_status") == _CONTINUATION)
@@ -500,7 +505,7 @@ def _assemble(
         reserved.add(zone_field)
     attr_names = [g for g in groups if g not in reserved and g not in spec.attrs_exclude]
     events = frame.lazy().filter(pl.col("_status") == _EVENT)
-    if counts.get("continuation"):
+    if counts.get("continuation") and wanted("message"):
         # Both sides are in record order and every joined record is an event: place each
         # record's joined lines by a sorted search instead of a join.
         tails = conts.collect(engine=engine())
@@ -520,8 +525,11 @@ def _assemble(
         .then(pl.col("_tail"))
         .otherwise(pl.concat_str([msg_expr, pl.lit(joiner), pl.col("_tail")]))
     )
-    columns = _event_columns(spec, set(events.collect_schema().names()), ctx, _attrs_expr(attr_names, frame))
-    if attrs_from_text:
+    if not wanted("message"):
+        message = pl.lit(None, dtype=pl.String)
+    attrs = _attrs_expr(attr_names, frame) if wanted("attrs") else pl.lit(None, dtype=pl.String)
+    columns = _event_columns(spec, set(events.collect_schema().names()), ctx, attrs)
+    if attrs_from_text and wanted("attrs"):
         columns = [pl.col("text").alias("attrs") if c.meta.output_name() == "attrs" else c for c in columns]
     level = _level_by_value(frame, _field(cols, spec.column("level")), spec)
     if level is not None:
@@ -533,7 +541,7 @@ def _assemble(
         pl.col("line").cast(pl.UInt32),
         pl.col("_zone"),
     ).collect(engine=engine())
-    if ml.get("strip", True) and out.lazy().select(pl.col("message").str.contains(r"\s\z").any()).collect(engine=engine()).item():
+    if ml.get("strip", True) and wanted("message") and out.lazy().select(pl.col("message").str.contains(r"\s\z").any()).collect(engine=engine()).item():
         # Trailing whitespace is rare: strip only when some message has it.
         out = out.with_columns(pl.col("message").str.strip_chars_end())
     _note_times(out, account)

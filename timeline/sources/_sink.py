@@ -93,6 +93,8 @@ def _after(a: tuple, b: tuple) -> bool:
 class ParquetSink:
     """Collects parts in a temporary folder beside the output, then writes the output in event order."""
 
+    columns: frozenset[str] | None = None  # every event column is written
+
     def __init__(self, out: str | Path) -> None:
         self.out = Path(out)
         self.out.parent.mkdir(parents=True, exist_ok=True)
@@ -179,6 +181,8 @@ class CountingWriter:
 
 class CountingSink:
     """Where events go when only their counts are wanted: memory holds one block and the counts so far."""
+
+    columns: frozenset[str] | None = frozenset({"ts", "source", "level"})  # what counting reads of an event
 
     def __init__(self) -> None:
         self._counts: list[pl.DataFrame] = []
