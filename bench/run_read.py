@@ -10,9 +10,10 @@ processes with start-up included:
     block as the log is read.
 ``timeline_summary``
     The same read with no table written: the events counted per source and
-    level block by block, none kept; the per-file account and the summary
-    (time span, events by source and level) printed, as lnav prints its
-    query's answer; the event count is read from ``--report-json``.
+    level block by block, none kept (messages not joined, attrs not encoded);
+    the per-file account and the summary (time span, events by source and
+    level) printed, as lnav prints its query's answer; the event count is read
+    from ``--report-json``.
 ``lnav``
     Debian's lnav, headless, with the format files in ``bench/lnav/``
     installed (``lnav -i``) into a private config dir, running an SQL query
