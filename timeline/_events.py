@@ -116,6 +116,7 @@ class EventTable:
 
     def summary(self) -> str:
         """A short text summary: span, counts by source and level, and rejections."""
+        # One row per source and level, with its count: kept as read, or counted from the table.
         if self.counted_only and self.counts is not None:
             counts = self.counts
             span = counts.select(pl.col("len").sum().alias("n"), pl.col("first").min().alias("lo"), pl.col("last").max().alias("hi")).row(0, named=True)
@@ -126,7 +127,6 @@ class EventTable:
         lines = []
         if span["n"]:
             lines.append(f"{span['n']:,} events from {span['lo']:%Y-%m-%d %H:%M:%S} to {span['hi']:%Y-%m-%d %H:%M:%S} UTC")
-            counts = counts.group_by("source", "level").agg(pl.col("len").sum())
             by = counts.pivot(on="level", index="source", values="len").fill_null(0).sort("source")
             levels = [c for c in ("debug", "info", "notice", "warning", "error", "critical") if c in by.columns]
             lines.append(f"{'source':32} " + " ".join(f"{c:>8}" for c in levels))

@@ -6,6 +6,9 @@ already in order and the parts follow one another in time (the usual case: one
 log, or logs of consecutive periods), the parts are concatenated as they are;
 otherwise they are sorted by the engine. Nothing but the current block is held
 in memory while reading.
+
+When only the summary is wanted, ``CountingSink`` takes the blocks instead and
+keeps their counts per source and level, no events.
 """
 
 from __future__ import annotations
