@@ -12,7 +12,9 @@ from typing import Any
 import polars as pl
 
 from timeline._errors import ReconstructError
-from timeline.reconstruct import _infer as inf
+from timeline.reconstruct import _finders as fd
+from timeline.reconstruct import _signals as sg
+from timeline.reconstruct._entries import build_entries
 from timeline.reconstruct._model import GAPS, MILESTONES, Attempt, Entry, Evidence, Incident, MachineSignal, Milestone
 from timeline.reconstruct._rules import load_rules
 from timeline.reduce import choose_bucket, reduce_polars
@@ -33,7 +35,7 @@ __all__ = [
     "reconstruct_all",
 ]
 
-Settings = inf.Settings
+Settings = sg.Settings
 
 
 def _prepare(events: Any) -> tuple[pl.DataFrame, list[dict[str, Any]]]:
@@ -67,41 +69,43 @@ def reconstruct_all(
         msg = "no events to reconstruct from"
         raise ReconstructError(msg)
     settings = settings or Settings()
-    machine = df.filter(pl.col("kind").cast(pl.String).is_in(inf.MACHINE_KINDS))
+    machine = sg.machine(df)
     if machine.height == 0:
         msg = "no log or database events: the error rate that marks impact cannot be measured"
         raise ReconstructError(msg)
-    every, bucket_s = choose_bucket(machine["ts"].min(), machine["ts"].max(), target=240)  # type: ignore[arg-type]
-    rate = inf.error_rate(df, every)
-    bursts, base, threshold = inf.find_bursts(rate, bucket_s, settings)
+    errors = sg.with_templates(sg.machine_errors(df))
+    span = (machine["ts"].min(), machine["ts"].max())
+    every, bucket_s = choose_bucket(*span, target=240)  # type: ignore[arg-type]
+    bursts = sg.find_bursts(sg.excess_rate(errors, every, span, settings.burst_factor), bucket_s)  # type: ignore[arg-type]
     if not bursts:
         msg = (
-            f"no error burst found: the error count never rose above {threshold:.1f} per {every} "
-            f"(baseline {base:.1f}); pass window=(start, end) to reconstruct a quieter incident"
+            f"no error burst found: no error template rose {settings.burst_factor:g} times over its own baseline "
+            f"(per {every}, {errors.height} errors in all); give the incident's window (--window START END, "
+            "or window=(start, end) in Python) to reconstruct a quieter incident"
         )
         raise ReconstructError(msg)
     out = []
+    rules_d = load_rules(rules)
     for coarse in bursts[:max_incidents]:
-        burst, every_f, bucket_f, base_f = _refine(df, coarse, settings)
-        with inf.display_zone(tz):
-            out.append(_one(df, ingest, burst, every_f, bucket_f, base_f, tz, load_rules(rules), settings))
+        burst, every_f = _refine(df, errors, coarse, settings)
+        with fd.display_zone(tz):
+            out.append(_one(df, errors, ingest, burst, every_f, tz, rules_d, settings))
     return out
 
 
-def _refine(df: pl.DataFrame, coarse: inf.Burst, settings: Settings) -> tuple[inf.Burst, str, int, float]:
+def _refine(df: pl.DataFrame, errors: pl.DataFrame, coarse: sg.Burst, settings: Settings) -> tuple[sg.Burst, str]:
     """Look again at a burst with buckets sized to its neighbourhood, so far-away data changes nothing."""
-    margin = max(settings.lookback, coarse.end - coarse.start)
+    margin = max(settings.min_lookback, coarse.end - coarse.start)
     lo, hi = coarse.start - margin, coarse.end + margin
-    local = df.filter(pl.col("ts").is_between(lo, hi))
-    machine = local.filter(pl.col("kind").cast(pl.String).is_in(inf.MACHINE_KINDS))
-    every, bucket_s = choose_bucket(machine["ts"].min(), machine["ts"].max(), target=240)  # type: ignore[arg-type]
-    rate = inf.error_rate(local, every)
-    fine, base, _ = inf.find_bursts(rate, bucket_s, settings)
+    local = sg.machine(df.filter(pl.col("ts").is_between(lo, hi)))
+    span = (local["ts"].min(), local["ts"].max())
+    every, bucket_s = choose_bucket(*span, target=240)  # type: ignore[arg-type]
+    near = errors.filter(pl.col("ts").is_between(lo, hi))
+    fine = sg.find_bursts(sg.excess_rate(near, every, span, settings.burst_factor), bucket_s)  # type: ignore[arg-type]
     overlapping = [b for b in fine if b.start < coarse.end and b.end > coarse.start]
     if not overlapping:
-        return coarse, every, bucket_s, base
-    best = max(overlapping, key=lambda b: b.excess)
-    return best, every, bucket_s, base
+        return coarse, every
+    return max(overlapping, key=lambda b: b.excess), every
 
 
 def reconstruct(
@@ -147,13 +151,18 @@ def reconstruct(
     else:
         df, ingest = _prepare(events)
         start, end = (_as_utc(w, tz) for w in window)
-        machine = df.filter(pl.col("kind").cast(pl.String).is_in(inf.MACHINE_KINDS))
-        every, bucket_s = choose_bucket(machine["ts"].min(), machine["ts"].max(), target=240)  # type: ignore[arg-type]
-        rate = inf.error_rate(df, every)
-        _, base, _ = inf.find_bursts(rate, bucket_s, settings)
-        burst = inf.Burst(start, end, 0.0, 0)
-        with inf.display_zone(tz):
-            incident = _one(df, ingest, burst, every, bucket_s, base, tz, load_rules(rules), settings)
+        if end <= start:
+            msg = f"the window's end ({end.isoformat()}) is not after its start ({start.isoformat()})"
+            raise ReconstructError(msg)
+        errors = sg.with_templates(sg.machine_errors(df))
+        # Within the window, the largest rise of errors over their own baseline is the incident.
+        inside = errors.filter(pl.col("ts").is_between(start, end))
+        every, bucket_s = choose_bucket(start, end, target=240)
+        bursts = sg.find_bursts(sg.excess_rate(inside, every, (start, end), settings.burst_factor), bucket_s)
+        burst = max(bursts, key=lambda b: b.excess) if bursts else sg.Burst(start, end, 0.0, 0)
+        burst = sg.Burst(max(burst.start, start), min(burst.end, end), burst.excess, burst.peak)
+        with fd.display_zone(tz):
+            incident = _one(df, errors, ingest, burst, every, tz, load_rules(rules), settings, window=(start, end))
     if title:
         incident.title = title
     if annotations is not None:
@@ -202,132 +211,99 @@ def apply_annotations(incident: Incident, annotations: str | Path | Mapping[str,
 
 def _one(
     df: pl.DataFrame,
+    errors: pl.DataFrame,
     ingest: list[dict[str, Any]],
-    burst: inf.Burst,
+    burst: sg.Burst,
     every: str,
-    bucket_s: int,
-    base: float,
     tz: str,
     rules: dict[str, Any],
     settings: Settings,
+    window: tuple[dt.datetime, dt.datetime] | None = None,
 ) -> Incident:
-    errors = inf.machine_errors(df)
-    errors = inf._templates_of(errors)
+    """One incident from one burst: the finders of :mod:`timeline.reconstruct._finders`, in order."""
     # Rates inside the burst are compared with its neighbourhood (the burst's length or the
-    # look-back on each side, whichever is longer), so data far away changes nothing and the
-    # quiet hours around an incident count even when its errors are the only ones.
-    margin = max(settings.lookback, burst.end - burst.start)
+    # minimum look-back on each side, whichever is longer), so data far away changes nothing
+    # and the quiet hours around an incident count even when its errors are the only ones.
+    margin = max(settings.min_lookback, burst.end - burst.start)
     lo_n = max(burst.start - margin, df["ts"].min())  # type: ignore[type-var]
     hi_n = min(burst.end + margin, df["ts"].max())  # type: ignore[type-var]
     near = errors.filter(pl.col("ts").is_between(lo_n, hi_n))
-    sig_t = inf.signature(near, burst, settings, span=(lo_n, hi_n))
+    sig_t = sg.signature(near, burst, settings, span=(lo_n, hi_n))
     if sig_t.height == 0:
         # Nothing stands out by template: every error inside the burst is the signature.
         sig = errors.filter(pl.col("ts").is_between(burst.start, burst.end))
+        core = sig
     else:
         sig = errors.join(sig_t.select("template_id"), on="template_id", how="semi")
-    core = sig if sig_t.height == 0 else errors.join(sig_t.filter(pl.col("core")).select("template_id"), on="template_id", how="semi")
-    gap = inf.chain_gap(sig_t, burst, bucket_s, settings)
-    chain = inf.impact_start(core, burst, gap)
-    milestones: dict[str, Milestone | None] = {m: None for m in MILESTONES}
-    missing: dict[str, str] = {}
-    if chain.height == 0:
+        core = errors.join(sig_t.filter(pl.col("core")).select("template_id"), on="template_id", how="semi")
+    if window is not None:
+        sig = sig.filter(pl.col("ts").is_between(*window))
+        core = core.filter(pl.col("ts").is_between(*window))
+    if core.height == 0:
         msg = "the burst holds no error event to start the impact from"
         raise ReconstructError(msg)
-    first = chain.row(0, named=True)
-    milestones["impact_start"] = Milestone(
-        "impact_start", first["ts"], "high",
-        f"the first event of the error burst: the earliest line of its bursting templates that runs into it without a gap over {gap.total_seconds():.0f} s"
-        " (a quarter of their mean spacing before the incident)",
-        inf._evidence(chain, 3),
-    )
-    start = first["ts"]
-    # Mitigation: the last signature error before the rate settles near baseline for the sustain period.
-    sig_after = core.filter(pl.col("ts") >= start).sort("ts")
-    data_end = df["ts"].max()
-    baseline_per_min = base / (bucket_s / 60) if bucket_s else 0.0
-    sig_base_n = core.filter(pl.col("ts") < start - settings.lookback).height
-    recovery, near = inf.recovery_point(core, start, data_end, min(baseline_per_min, sig_base_n), bucket_s, settings)  # type: ignore[arg-type]
-    sustained = recovery is not None
-    before_recovery = sig_after.filter(pl.col("ts") < recovery) if recovery is not None else sig_after
-    impact_end = before_recovery["ts"].max() if before_recovery.height else start
-    if recovery is not None and impact_end is not None:
-        impact_end = inf.extend_tail(sig_after, impact_end)
-    end_search = impact_end + dt.timedelta(hours=6)
-
-    trig = inf.trigger(df, start, chain, rules, bucket_s, settings)
-    lead = inf.lead_in(core, trig.at if trig else None, start, settings)
-    if lead is not None and lead.height:
-        # The signature's rate rose at the trigger, sparsely at first: impact began there.
-        start = lead["ts"][0]
-        milestones["impact_start"] = Milestone(
-            "impact_start", start, "high",
-            "the first line of the bursting templates after the trigger: their rate rose at the change "
-            f"({lead.height} lines before the burst, against {inf.pre_count(core, trig.at, settings)} in the "
-            f"{inf._minutes(settings.lookback)} before it)",
-            inf._evidence(lead, 3),
+    sc = sg.scales(core, burst, settings)
+    before = core.filter(pl.col("ts") < burst.start - margin / 2)
+    base_span = max((burst.start - margin / 2 - lo_n).total_seconds(), 1.0)
+    ctx = fd.Context(df, rules, settings, burst, errors, sig_t, sig, core, sc, before.height / base_span)
+    found = ctx.found
+    for name in MILESTONES:
+        found[name] = None
+    found["impact_start"] = fd.find_impact_start(ctx)
+    if found["impact_start"] is None:
+        raise ReconstructError(ctx.missing["impact_start"])
+    found["mitigated"] = fd.find_mitigated(ctx)
+    found["trigger"] = fd.find_trigger(ctx)
+    if found["trigger"] is not None:
+        moved = fd.lead_in(ctx, found["trigger"].at)
+        if moved is not None:
+            found["impact_start"] = moved
+            found["mitigated"] = fd.find_mitigated(ctx)
+    found["detected"] = fd.find_detected(ctx)
+    for name, finder in (("escalated", fd.find_escalated), ("acknowledged", fd.find_acknowledged), ("identified", fd.find_identified)):
+        found[name] = finder(ctx)
+    ctx.attempts = fd.judge_attempts(ctx, fd.collect_attempts(ctx))
+    effective = next((a for a in ctx.attempts if a.effective), None)
+    mit = found["mitigated"]
+    if mit is not None and effective is not None:
+        found["mitigated"] = Milestone(
+            "mitigated", mit.at, mit.confidence if mit.confidence == "low" else "high",
+            mit.rule + f"; {effective.action} at {fd.clock(effective.at)} brought the rate down",
+            mit.evidence[:1] + effective.evidence[:1],
         )
-        chain = core.filter(pl.col("ts") >= start).sort("ts", "file", "line")
-    milestones["trigger"] = trig
-    if trig is None:
-        missing["trigger"] = f"no change, deploy, database reload/restart or announced change within {inf._minutes(settings.lookback)} before impact"
-    det = inf.detection(df, start, impact_end + settings.sustain, rules, bucket_s)
-    milestones["detected"] = det
-    if det is None:
-        missing["detected"] = "no alert fired, no support ticket and no chat report of the symptom during impact"
-    anchor = det.at if det else start
-    for name in ("escalated", "acknowledged", "identified"):
-        m = inf.human_milestone(name, df, anchor - dt.timedelta(minutes=1), end_search, rules)
-        milestones[name] = m
-        if m is None:
-            missing[name] = f"no event after detection matched the {name} rules (timeline/rules/human.toml)"
-    raw = inf.classify_attempts(df, start, impact_end + settings.settle, rules, settings, trig.at if trig else None)
-    attempts = inf.judge_attempts(raw, core, recovery, near, settings)
-    effective = next((a for a in attempts if a.effective), None)
-    last_rows = sig_after.filter(pl.col("ts") == impact_end)
-    if sustained:
-        ev = inf._evidence(last_rows, 1) + (effective.evidence[:1] if effective else ())
-        rule = f"the last error of the bursting templates, followed by at least {inf._minutes(settings.sustain)} near baseline"
-        if effective:
-            rule += f"; {effective.action} at {inf.clock(effective.at)} brought the rate down"
-        milestones["mitigated"] = Milestone("mitigated", impact_end, "medium", rule, ev)
-    else:
-        missing["mitigated"] = "errors continue to the end of the data: no sustained recovery seen"
-    if milestones["mitigated"] is not None:
-        res = inf.human_milestone("resolved", df, impact_end, end_search, rules)
-        if res is not None:
-            milestones["resolved"] = res
-        else:
-            milestones["resolved"] = Milestone(
-                "resolved", impact_end + settings.sustain, "low",
-                f"no resolution event found: taken as {inf._minutes(settings.sustain)} of sustained recovery after mitigation", (),
-            )
-    else:
-        missing["resolved"] = "impact never ended in the data"
-
-    lo = min([m.at for m in milestones.values() if m] + [start])
-    hi = max([m.at for m in milestones.values() if m] + [impact_end])
+    found["resolved"] = fd.find_resolved(ctx)
+    start = ctx.start
+    assert start is not None
+    trig = found["trigger"]
+    det = found["detected"]
+    lo = min([m.at for m in found.values() if m] + [start])
+    hi = max([m.at for m in found.values() if m] + [ctx.end])
     signal = None
     sig_from = trig.at if trig else start
     sig_rows = core.filter(pl.col("ts") >= sig_from).sort("ts")
     if sig_rows.height:
         r = sig_rows.row(0, named=True)
         lead = (det.at - r["ts"]).total_seconds() if det else None
-        signal = MachineSignal(r["ts"], r["template"], r["source"], lead, inf._evidence(sig_rows, 1))
+        signal = MachineSignal(r["ts"], r["template"], r["source"], lead, fd.evidence(sig_rows, 1))
+    chain = sig.filter(pl.col("ts") >= start).sort("ts")
     title_bits = sorted(set(chain["source"].head(50).to_list()))[:3]
     incident = Incident(
         title=f"Error burst in {', '.join(title_bits)}" + (f" after {_short(trig.evidence[0].message, 70)}" if trig and trig.evidence else ""),
         timezone=tz,
         window=(lo, hi),
-        milestones=milestones,
-        attempts=attempts,
+        milestones=dict(found),
+        attempts=ctx.attempts,
         signal=signal,
         ingest=ingest,
-        missing=missing,
+        missing={k: v for k, v in ctx.missing.items() if found.get(k) is None},
         events=df,
-        extra={"bucket": every, "baseline_errors_per_bucket": base},
+        extra={
+            "bucket": every,
+            "scales": {"mean_error_spacing_s": round(sc.mean_gap, 3), "longest_pause_s": round(sc.max_gap, 3),
+                       "quiet_for_recovery_s": round(sc.quiet, 3), "time_precision_s": sc.precision},
+        },
     )
-    incident.silent_periods = inf.silent_periods(df, start, impact_end, rules, settings)
+    incident.silent_periods = fd.silent_periods(ctx)
     incident.rates = reduce_polars(df, every)
     if errors.height:
         incident.templates = errors.group_by("template_id").agg(
@@ -336,5 +312,5 @@ def _one(
             pl.col("template_id").is_in(sig_t["template_id"].implode()).alias("bursting") if sig_t.height else pl.lit(False).alias("bursting"),
             (pl.col("first_seen") >= lo).alias("new"),
         )
-    incident.entries = inf.build_entries(incident, df, sig, rules)
+    incident.entries = build_entries(incident, df, sig, rules)
     return incident
