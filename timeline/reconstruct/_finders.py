@@ -319,8 +319,12 @@ def find_trigger(ctx: Context) -> Milestone | None:
     # shutdown ... startup), the first.
     strongest = min(c["strength"] for c in cluster)
     top = min((c for c in cluster if c["strength"] == strongest), key=lambda c: abs((c["row"]["ts"] - best["row"]["ts"]).total_seconds()))
-    chosen = min((c for c in cluster if c["strength"] == strongest and c["row"]["source"] == top["row"]["source"]),
-                 key=lambda c: c["row"]["ts"])
+    chosen = top
+    same_source = sorted((c for c in cluster if c["strength"] == strongest and c["row"]["source"] == top["row"]["source"]
+                          and c["row"]["ts"] <= top["row"]["ts"]), key=lambda c: c["row"]["ts"], reverse=True)
+    for c in same_source:
+        if (chosen["row"]["ts"] - c["row"]["ts"]).total_seconds() <= max(ctx.scales.quiet, ctx.scales.precision):
+            chosen = c
     # Then one record from each other kind of source (the change log's row, the announcement), then the rest.
     rest = sorted((c for c in cluster if c is not chosen), key=lambda c: (c["strength"], c["row"]["ts"]))
     firsts: dict[str, dict[str, Any]] = {}
@@ -563,31 +567,44 @@ def collect_attempts(ctx: Context) -> list[dict[str, Any]]:
     db_map = ctx.rules.get("db_actions", {}).get("attempt", {})
     db = ctx.events.filter((kind == "db") & pl.col("ts").is_between(ctx.start, hi) & pl.col("action").fill_null("").is_in(list(db_map)))
     trig_db = [r for r in ctx.trigger_rows if str(r.get("kind")) == "db"]
-    if trig_db:
-        # The trigger's own restart finishing: the first startup of each source it shut down.
-        for src in {r["source"] for r in trig_db if r.get("action") in ("shutdown", "restart")}:
-            ups = db.filter((pl.col("source") == src) & (pl.col("action") == "startup"))
-            if ups.height:
-                first_up = ups["ts"][0]
-                db = db.filter(~((pl.col("source") == src) & (pl.col("ts") <= first_up)))
+    quiet = dt.timedelta(seconds=max(ctx.scales.quiet, ctx.scales.precision))
+    for src in {r["source"] for r in trig_db}:
+        # The trigger's own sequence finishing (the startup after its shutdown): part of the trigger.
+        last = max(r["ts"] for r in trig_db if r["source"] == src)
+        for ts in db.filter(pl.col("source") == src)["ts"].sort():
+            if ts - last > quiet:
+                break
+            last = ts
+        db = db.filter(~((pl.col("source") == src) & (pl.col("ts") <= last)))
     db = db.with_columns(
         pl.col("action").replace_strict(db_map, default=None).alias("_act"),
         first_line(pl.col("message")).alias("_text"),
     )
     rows = pl.concat([said.select([*ctx.events.columns, "_act", "_text"]), db.select([*ctx.events.columns, "_act", "_text"])],
                      how="vertical").sort("ts", "file", "line", nulls_last=True)
-    merge, same = ctx.merge, ctx.said_lag
+    same = ctx.said_lag
     merged: list[dict[str, Any]] = []
+
+    def one_action(m: dict[str, Any], row: dict[str, Any]) -> bool:
+        gap = row["ts"] - m["last"]
+        k = str(row["kind"])
+        if gap <= quiet and (k == "db" or m["action"] == row["_act"]):
+            return True  # records of the same moment: the database's own lines of what was just done
+        if m["action"] != row["_act"] or gap > same:
+            return False
+        # A change log lists distinct actions, and a database logs each restart or reload once:
+        # two such records are two actions; what people write joins the action it is about.
+        return not (k in ("change", "db") and k in m["kinds"])
+
     for row in rows.iter_rows(named=True):
-        act = row["_act"]
         for m in merged:
-            gap = row["ts"] - m["last"]
-            if (m["action"] == act and gap <= same) or (str(row["kind"]) == "db" and gap <= merge):
+            if one_action(m, row):
                 m["rows"].append(row)
                 m["last"] = row["ts"]
+                m["kinds"].add(str(row["kind"]))
                 break
         else:
-            merged.append({"at": row["ts"], "last": row["ts"], "action": act, "rows": [row]})
+            merged.append({"at": row["ts"], "last": row["ts"], "action": row["_act"], "rows": [row], "kinds": {str(row["kind"])}})
     for m in merged:
         # The attempt is dated by its strongest record (the database's own line, then the change log).
         best = min(m["rows"], key=lambda r: (_strength(ctx, str(r["kind"])), r["ts"]))
