@@ -101,3 +101,77 @@ def test_no_error_burst_is_a_clear_error():
 
     with pytest.raises(ReconstructError, match="no error burst found.*window="):
         reconstruct(quiet)
+
+
+# --- any length, any distance, evidence cut soon after the fix ----------------------------------
+
+SECOND = dt.timedelta(seconds=1)
+
+
+def _scaled_outage(length_s: float, trigger_before_s: float, tail_s: float | None, rate: float, seed: int, by: str = "customer"):
+    """An outage whose human timings are shares of its length (detected at 10%, escalated at 20%...)."""
+    L = dt.timedelta(seconds=length_s)
+    return outage(
+        trigger_after=dt.timedelta(hours=1) + dt.timedelta(seconds=max(0.0, 4 * 3600 - trigger_before_s)),
+        impact_delay=dt.timedelta(seconds=trigger_before_s),
+        detect_delay=L * 0.1, escalate_delay=L * 0.1, ack_delay=L * 0.2, identify_delay=L * 0.5,
+        failed_attempt_after=L * 0.7, fix_after=L, resolve_delay=min(L * 0.1, dt.timedelta(seconds=tail_s or 1e9) * 0.5),
+        detected_by=by, error_rate_per_min=rate, background_errors_per_hour=4.0, tail_after=None if tail_s is None else dt.timedelta(seconds=tail_s),
+        decoy_deploy_before=dt.timedelta(seconds=min(420.0, trigger_before_s / 2 + 60)), seed=seed,
+    )
+
+
+def _check(inc, truth, rate):
+    assert all(v is None or v >= 0 for v in inc.gaps.values())
+    assert _close(inc.at("impact_start"), truth["impact_start"], 1), inc.milestones["impact_start"]
+    assert _close(inc.at("trigger"), truth["trigger"], 1), inc.milestones["trigger"] or inc.missing.get("trigger")
+    assert _close(inc.at("detected"), truth["detected"], 1), inc.missing.get("detected")
+    assert inc.milestones["detected"].by == truth["by"]
+    for name in ("escalated", "acknowledged", "identified"):
+        assert _close(inc.at(name), truth[name], 1), (name, inc.missing.get(name))
+    assert _close(inc.at("mitigated"), truth["mitigated"], max(2.0, 3 * 60 / rate)), inc.missing.get("mitigated") or inc.milestones["mitigated"]
+    if truth["resolved"] is None:
+        assert inc.at("resolved") is None
+    else:
+        assert _close(inc.at("resolved"), truth["resolved"], 1)
+    got = [(a.action, a.effective) for a in inc.attempts]
+    want = [(action, eff) for _, action, eff in truth["attempts"]]
+    assert got == want, [a.rule for a in inc.attempts]
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    length_s=st.sampled_from([60, 90, 300, 900, 3600, 5 * 3600]),
+    trigger_before_s=st.sampled_from([5, 60, 600, 3 * 3600]),
+    rate=st.sampled_from([30.0, 60.0, 240.0]),
+    seed=st.integers(0, 10_000),
+)
+def test_any_length_and_trigger_distance(length_s, trigger_before_s, rate, seed):
+    """From a minute to hours of impact, with the trigger seconds to three hours before it, no duration is fixed."""
+    events, truth = _scaled_outage(length_s, trigger_before_s, None, rate, seed)
+    _check(reconstruct(events, tz="America/Los_Angeles"), truth, rate)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    length_s=st.sampled_from([60, 360, 3600, 6 * 3600]),
+    rate=st.sampled_from([30.0, 120.0]),
+    by=st.sampled_from(["customer", "staff"]),
+    seed=st.integers(0, 10_000),
+)
+def test_evidence_ending_a_minute_after_recovery(length_s, rate, by, seed):
+    """An export cut one minute after the last failure still shows recovery, with its confidence saying how long it was seen."""
+    events, truth = _scaled_outage(length_s, 120, 60, rate, seed, by)
+    inc = reconstruct(events, tz="America/Los_Angeles")
+    _check(inc, truth, rate)
+    m = inc.milestones["mitigated"]
+    if length_s >= 360:
+        # A minute of quiet is short of a quarter of the impact: seen, but not seen sustained.
+        assert m.confidence == "low" and "until the evidence ends" in m.rule
+
+
+@pytest.mark.slow
+def test_three_day_degradation():
+    """A three-day degradation bucketed hourly: the failover that ended it is effective, the rollback is not."""
+    events, truth = _scaled_outage(3 * 86400, 3600, 2 * 3600, 6.0, 7)
+    _check(reconstruct(events, tz="America/Los_Angeles"), truth, 6.0)

@@ -56,6 +56,7 @@ def outage(
     error_rate_per_min: float = 30.0,
     background_errors_per_hour: float = 6.0,
     decoy_deploy_before: dt.timedelta | None = dt.timedelta(minutes=7),
+    tail_after: dt.timedelta | None = None,
     seed: int = 0,
 ) -> tuple[pl.DataFrame, dict[str, Any]]:
     """A database outage as an event table, with its ground truth.
@@ -66,6 +67,11 @@ def outage(
     chat report, escalation, acknowledgement, identification, an optional
     rollback that does not help, a failover that does, and a resolution message.
 
+    ``tail_after`` ends the evidence that long after the last error (an export
+    cut soon after the fix); by default it runs to ``start + hours``, or past
+    the incident when that is later. Milestones that fall after the evidence
+    ends are ``None`` in the truth.
+
     Returns
     -------
     (events, truth)
@@ -73,10 +79,16 @@ def outage(
         ``attempts`` (a list of ``(at, action, effective)``).
     """
     rng = random.Random(seed)
-    end = start + dt.timedelta(hours=hours)
     trig = start + trigger_after
     impact = trig + impact_delay
     fix = impact + fix_after
+    gap = 60.0 / error_rate_per_min
+    errors_until = fix + dt.timedelta(seconds=min(40.0, 2 * gap))
+    if tail_after is not None:
+        end = errors_until + tail_after
+    else:
+        end = max(start + dt.timedelta(hours=hours), fix + fix_after + dt.timedelta(minutes=30))
+    hours = (end - start).total_seconds() / 3600
     rows: list[dict[str, Any]] = []
     t = start
     while t < end:
@@ -86,10 +98,9 @@ def outage(
     for _ in range(n_bg):
         ts = start + dt.timedelta(seconds=rng.uniform(0, hours * 3600))
         rows.append(event(ts, f"payment provider timeout after {rng.randint(10, 30)}s (order {rng.randint(1, 9999)})", level="error", source="web"))
-    gap = 60.0 / error_rate_per_min
     t = impact
     last_error = impact
-    while t < fix + dt.timedelta(seconds=40):
+    while t < errors_until:
         rows.append(event(t, f'connection to server at "db-primary" (10.0.3.5), port 5432 failed: FATAL:  sorry, too many clients already (req {rng.randint(1, 99999)})',
                           level="error", source="web"))
         last_error = t
@@ -107,18 +118,21 @@ def outage(
     rows.append(event(detected + escalate_delay, "escalating to engineering", kind="chat", action="said", actor="lee", source="slack#incident"))
     rows.append(event(detected + ack_delay, "investigating, db refuses connections", kind="chat", action="said", actor="dmitri", source="slack#incident"))
     rows.append(event(impact + identify_delay, "found it: the max_connections change on db-primary", kind="chat", action="said", actor="dmitri", source="slack#incident"))
-    rows.append(event(impact + dt.timedelta(minutes=20), "should we roll back?", kind="chat", action="said", actor="lee", source="slack#incident"))
+    rows.append(event(impact + fix_after * 0.2, "should we roll back?", kind="chat", action="said", actor="lee", source="slack#incident"))
     attempts: list[tuple[dt.datetime, str, bool]] = []
-    if failed_attempt_after is not None and failed_attempt_after < fix_after - dt.timedelta(minutes=5):
+    if failed_attempt_after is not None and failed_attempt_after < fix_after * 0.9:
         at = impact + failed_attempt_after
         rows.append(event(at, "Roll back CHG-2231 (reload only)", kind="change", action="rolled_back", actor="dba", source="changes",
                           attrs='{"target": "db-primary"}'))
         attempts.append((at, "rollback", False))
     rows.append(event(fix, "Fail over to db-backup", kind="change", action="failover", actor="dba", source="changes", attrs='{"target": "db-backup"}'))
     attempts.append((fix, "failover", True))
-    resolved = last_error + resolve_delay
+    resolved: dt.datetime | None = last_error + resolve_delay
     rows.append(event(resolved, "resolved, all green", kind="chat", action="said", actor="lee", source="slack#incident"))
     rows.append(event(resolved - dt.timedelta(minutes=3), "standup reminder: post your updates", kind="chat", action="said", actor="standup-bot", source="slack#general"))
+    rows = [r for r in rows if r["ts"] <= end]
+    if resolved > end:
+        resolved = None
     truth = {
         "trigger": trig, "impact_start": impact, "detected": detected, "by": detected_by,
         "escalated": detected + escalate_delay, "acknowledged": detected + ack_delay, "identified": impact + identify_delay,

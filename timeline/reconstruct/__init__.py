@@ -78,6 +78,10 @@ def reconstruct_all(
     every, bucket_s = choose_bucket(*span, target=240)  # type: ignore[arg-type]
     bursts = sg.find_bursts(sg.excess_rate(errors, every, span, settings.burst_factor), bucket_s)  # type: ignore[arg-type]
     if not bursts:
+        # The evidence may be mostly incident (an export cut to it): a template's baseline is then
+        # its quietest bucket.
+        bursts = sg.find_bursts(sg.excess_rate(errors, every, span, settings.burst_factor, quantile=0.0), bucket_s)  # type: ignore[arg-type]
+    if not bursts:
         msg = (
             f"no error burst found: no error template rose {settings.burst_factor:g} times over its own baseline "
             f"(per {every}, {errors.height} errors in all); give the incident's window (--window START END, "

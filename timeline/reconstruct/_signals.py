@@ -109,11 +109,14 @@ def with_templates(errors: pl.DataFrame) -> pl.DataFrame:
     return templates(errors)
 
 
-def excess_rate(errors: pl.DataFrame, every: str, span: tuple[dt.datetime, dt.datetime], factor: float = BURST_RATIO) -> pl.DataFrame:
+def excess_rate(
+    errors: pl.DataFrame, every: str, span: tuple[dt.datetime, dt.datetime], factor: float = BURST_RATIO, quantile: float = 0.25
+) -> pl.DataFrame:
     """Per bucket, how many errors rose over their own template's baseline.
 
-    Each (source, template) has a baseline: its median count per bucket over the span
-    (zero for a template that is absent most of the time). A bucket's excess is the sum,
+    Each (source, template) has a baseline: its lower-quartile count per bucket over the
+    span (zero for a template absent a quarter of the time, so an incident may fill three
+    quarters of the evidence and still stand out). A bucket's excess is the sum,
     over the templates whose count there is ``burst_factor`` times over their baseline
     (with one added on both sides), of what they count over it. A busy neighbour's
     steady errors add nothing; the incident's templates, rising a hundredfold, add
@@ -127,14 +130,14 @@ def excess_rate(errors: pl.DataFrame, every: str, span: tuple[dt.datetime, dt.da
         return grid.with_columns(pl.lit(0.0).alias("excess"), pl.lit(0, pl.UInt32).alias("errors"))
     key = ["source", "template_id"]
     cells = errors.group_by(pl.col("ts").dt.truncate(every).alias("bucket"), *key).agg(pl.len().alias("n"))
-    # The median count per bucket with the empty buckets counted: zero unless the template
-    # fills over half the buckets, else the median of its non-empty ones shifted by the empties.
+    # The quantile of the counts per bucket with the empty buckets counted: zero unless the
+    # template fills more of the buckets, else that rank among its non-empty ones.
     base = cells.group_by(key).agg(pl.col("n").sort().alias("ns"))
     medians = []
+    rank = int(n_buckets * quantile)
     for ns in base["ns"].to_list():
         empty = n_buckets - len(ns)
-        mid = n_buckets // 2
-        medians.append(0.0 if empty > mid else float(ns[min(mid - empty, len(ns) - 1)]))
+        medians.append(0.0 if empty > rank else float(ns[min(rank - empty, len(ns) - 1)]))
     base = base.drop("ns").with_columns(pl.Series("base", medians, dtype=pl.Float64))
     cells = cells.join(base, on=key, how="left").with_columns(
         pl.when(is_bursting(pl.col("n"), pl.col("base"), factor, 1)).then(pl.col("n") - pl.col("base")).otherwise(0.0).alias("x")
