@@ -159,12 +159,18 @@ def reconstruct(
             msg = f"the window's end ({end.isoformat()}) is not after its start ({start.isoformat()})"
             raise ReconstructError(msg)
         errors = sg.with_templates(sg.machine_errors(df))
-        # Within the window, the largest rise of errors over their own baseline is the incident.
-        inside = errors.filter(pl.col("ts").is_between(start, end))
+        # Within the window, what rose over its own baseline (read from around the window too:
+        # an incident may fill the window it was given) is the incident.
         every, bucket_s = choose_bucket(start, end, target=240)
-        bursts = sg.find_bursts(sg.excess_rate(inside, every, (start, end), settings.burst_factor), bucket_s)
-        burst = max(bursts, key=lambda b: b.excess) if bursts else sg.Burst(start, end, 0.0, 0)
-        burst = sg.Burst(max(burst.start, start), min(burst.end, end), burst.excess, burst.peak)
+        reach = max(end - start, settings.min_lookback) * 10
+        around = (max(start - reach, df["ts"].min()), min(end + reach, df["ts"].max()))  # type: ignore[type-var]
+        rate = sg.excess_rate(errors.filter(pl.col("ts").is_between(*around)), every, around, settings.burst_factor)
+        hot = rate.filter(pl.col("bucket").is_between(start - dt.timedelta(seconds=bucket_s), end) & (pl.col("excess") > 0))
+        if hot.height:
+            burst = sg.Burst(max(hot["bucket"].min(), start), min(hot["bucket"].max() + dt.timedelta(seconds=bucket_s), end),  # type: ignore[type-var,operator]
+                             float(hot["excess"].sum()), int(hot["excess"].max()))
+        else:
+            burst = sg.Burst(start, end, 0.0, 0)
         with fd.display_zone(tz):
             incident = _one(df, errors, ingest, burst, every, tz, load_rules(rules), settings, window=(start, end))
     if title:
@@ -225,57 +231,9 @@ def _one(
     window: tuple[dt.datetime, dt.datetime] | None = None,
 ) -> Incident:
     """One incident from one burst: the finders of :mod:`timeline.reconstruct._finders`, in order."""
-    # Rates inside the burst are compared with its neighbourhood (the burst's length or the
-    # minimum look-back on each side, whichever is longer), so data far away changes nothing
-    # and the quiet hours around an incident count even when its errors are the only ones.
-    margin = max(settings.min_lookback, burst.end - burst.start)
-    lo_n = max(burst.start - margin, df["ts"].min())  # type: ignore[type-var]
-    hi_n = min(burst.end + margin, df["ts"].max())  # type: ignore[type-var]
-    near = errors.filter(pl.col("ts").is_between(lo_n, hi_n))
-    sig_t = sg.signature(near, burst, settings, span=(lo_n, hi_n))
-    if sig_t.height == 0:
-        # Nothing stands out by template: every error inside the burst is the signature.
-        sig = errors.filter(pl.col("ts").is_between(burst.start, burst.end))
-        core = sig
-    else:
-        sig = errors.join(sig_t.select("template_id"), on="template_id", how="semi")
-        core = errors.join(sig_t.filter(pl.col("core")).select("template_id"), on="template_id", how="semi")
-    if window is not None:
-        sig = sig.filter(pl.col("ts").is_between(*window))
-        core = core.filter(pl.col("ts").is_between(*window))
-    if core.height == 0:
-        msg = "the burst holds no error event to start the impact from"
-        raise ReconstructError(msg)
-    sc = sg.scales(core, burst, settings)
-    before = core.filter(pl.col("ts") < burst.start - margin / 2)
-    base_span = max((burst.start - margin / 2 - lo_n).total_seconds(), 1.0)
-    ctx = fd.Context(df, rules, settings, burst, errors, sig_t, sig, core, sc, before.height / base_span)
-    found = ctx.found
-    for name in MILESTONES:
-        found[name] = None
-    found["impact_start"] = fd.find_impact_start(ctx)
-    if found["impact_start"] is None:
-        raise ReconstructError(ctx.missing["impact_start"])
-    found["mitigated"] = fd.find_mitigated(ctx)
-    found["trigger"] = fd.find_trigger(ctx)
-    if found["trigger"] is not None:
-        moved = fd.lead_in(ctx, found["trigger"].at)
-        if moved is not None:
-            found["impact_start"] = moved
-            found["mitigated"] = fd.find_mitigated(ctx)
-    found["detected"] = fd.find_detected(ctx)
-    for name, finder in (("escalated", fd.find_escalated), ("acknowledged", fd.find_acknowledged), ("identified", fd.find_identified)):
-        found[name] = finder(ctx)
-    ctx.attempts = fd.judge_attempts(ctx, fd.collect_attempts(ctx))
-    effective = next((a for a in ctx.attempts if a.effective), None)
-    mit = found["mitigated"]
-    if mit is not None and effective is not None:
-        found["mitigated"] = Milestone(
-            "mitigated", mit.at, mit.confidence if mit.confidence == "low" else "high",
-            mit.rule + f"; {effective.action} at {fd.clock(effective.at)} brought the rate down",
-            mit.evidence[:1] + effective.evidence[:1],
-        )
-    found["resolved"] = fd.find_resolved(ctx)
+    ctx = fd.build_context(df, errors, burst, rules, settings, window)
+    found = fd.run(ctx)
+    sig_t, sig, core, sc = ctx.sig_t, ctx.sig, ctx.core, ctx.scales
     start = ctx.start
     assert start is not None
     trig = found["trigger"]

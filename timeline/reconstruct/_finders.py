@@ -662,3 +662,82 @@ def silent_periods(ctx: Context) -> list[tuple[dt.datetime, dt.datetime]]:
     threshold = ctx.settings.silence or dt.timedelta(seconds=max(ctx.settings.min_silence.total_seconds(), 0.2 * ctx.impact_s))
     times = [ctx.start, *ctx.people.filter(pl.col("ts").is_between(ctx.start, ctx.end))["ts"].sort().to_list(), ctx.end]
     return [(a, b) for a, b in zip(times, times[1:], strict=False) if b - a > threshold]
+
+
+# --- the pipeline ------------------------------------------------------------------------------
+
+
+def build_context(
+    events: pl.DataFrame,
+    errors: pl.DataFrame,
+    burst: sg.Burst,
+    rules: dict[str, Any],
+    settings: sg.Settings,
+    window: tuple[dt.datetime, dt.datetime] | None = None,
+) -> Context:
+    """The shared context for one burst: its signature (the templates that burst against their rate
+    around it), the signature's errors and core, and the incident's time scales.
+
+    ``errors`` are the machine errors with templates (:func:`_signals.with_templates`).
+    """
+    from timeline._errors import ReconstructError
+
+    # Rates inside the burst are compared with its neighbourhood (the burst's length or the
+    # minimum look-back on each side, whichever is longer), so data far away changes nothing
+    # and the quiet hours around an incident count even when its errors are the only ones.
+    margin = max(settings.min_lookback, burst.end - burst.start)
+    lo_n = max(burst.start - margin, events["ts"].min())  # type: ignore[type-var]
+    hi_n = min(burst.end + margin, events["ts"].max())  # type: ignore[type-var]
+    near = errors.filter(pl.col("ts").is_between(lo_n, hi_n))
+    sig_t = sg.signature(near, burst, settings, span=(lo_n, hi_n))
+    if sig_t.height == 0:
+        # Nothing stands out by template: every error inside the burst is the signature.
+        sig = errors.filter(pl.col("ts").is_between(burst.start, burst.end))
+        core = sig
+    else:
+        sig = errors.join(sig_t.select("template_id"), on="template_id", how="semi")
+        core = errors.join(sig_t.filter(pl.col("core")).select("template_id"), on="template_id", how="semi")
+    if window is not None:
+        sig = sig.filter(pl.col("ts").is_between(*window))
+        core = core.filter(pl.col("ts").is_between(*window))
+    if core.height == 0:
+        msg = "the burst holds no error event to start the impact from"
+        raise ReconstructError(msg)
+    sc = sg.scales(core, burst, settings)
+    before = core.filter(pl.col("ts") < burst.start - margin / 2)
+    base_span = max((burst.start - margin / 2 - lo_n).total_seconds(), 1.0)
+    return Context(events, rules, settings, burst, errors, sig_t, sig, core, sc, before.height / base_span)
+
+
+def run(ctx: Context) -> dict[str, Milestone | None]:
+    """Every finder, in order; returns the milestones (``ctx.missing`` says why one is None)."""
+    from timeline._errors import ReconstructError
+    from timeline.reconstruct._model import MILESTONES
+
+    found = ctx.found
+    for name in MILESTONES:
+        found[name] = None
+    found["impact_start"] = find_impact_start(ctx)
+    if found["impact_start"] is None:
+        raise ReconstructError(ctx.missing["impact_start"])
+    found["mitigated"] = find_mitigated(ctx)
+    found["trigger"] = find_trigger(ctx)
+    if found["trigger"] is not None:
+        moved = lead_in(ctx, found["trigger"].at)
+        if moved is not None:
+            found["impact_start"] = moved
+            found["mitigated"] = find_mitigated(ctx)
+    found["detected"] = find_detected(ctx)
+    for name, finder in (("escalated", find_escalated), ("acknowledged", find_acknowledged), ("identified", find_identified)):
+        found[name] = finder(ctx)
+    ctx.attempts = judge_attempts(ctx, collect_attempts(ctx))
+    effective = next((a for a in ctx.attempts if a.effective), None)
+    mit = found["mitigated"]
+    if mit is not None and effective is not None:
+        found["mitigated"] = Milestone(
+            "mitigated", mit.at, mit.confidence if mit.confidence == "low" else "high",
+            mit.rule + f"; {effective.action} at {clock(effective.at)} brought the rate down",
+            mit.evidence[:1] + effective.evidence[:1],
+        )
+    found["resolved"] = find_resolved(ctx)
+    return found

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +27,39 @@ def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _patterns(table: Mapping[str, Any], where: str) -> Iterator[tuple[str, str]]:
+    """Every (place, regex) in a rules table, nested tables included."""
+    for key, value in table.items():
+        place = f"{where}.{key}" if where else key
+        if isinstance(value, Mapping):
+            yield from _patterns(value, place)
+        elif key in ("patterns", "observations", "actors") or (where.endswith(("actions", "record_actions")) and key not in ("samples", "not_samples")):
+            if isinstance(value, list):
+                for p in value:
+                    if isinstance(p, str):
+                        yield place, p
+
+
+def check_rules(rules: Mapping[str, Any], origin: str) -> None:
+    """Every regex compiles (as polars will run it); a bad one is named with its place."""
+    for place, pattern in _patterns(rules, ""):
+        try:
+            pl.select(pl.lit("").str.contains(f"(?i){pattern}"))
+        except pl.exceptions.PolarsError as exc:
+            msg = f"rules {origin}: {place} has a pattern that is not a valid regex ({pattern!r}): {exc}"
+            raise ReconstructError(msg) from exc
+
+
+@functools.lru_cache(maxsize=1)
+def _shipped() -> str:
+    text = RULES_FILE.read_text(encoding="utf-8")
+    check_rules(tomllib.loads(text), str(RULES_FILE))
+    return text
+
+
 def load_rules(extra: str | Path | Mapping[str, Any] | Sequence[str | Path] | None = None) -> dict[str, Any]:
-    """The shipped rules, with the user's rule files merged over them (lists are extended)."""
-    rules = tomllib.loads(RULES_FILE.read_text(encoding="utf-8"))
+    """The shipped rules (read and checked once), with the user's rule files merged over them (lists are extended)."""
+    rules = tomllib.loads(_shipped())
     extras: list[Any]
     if extra is None:
         extras = []
@@ -46,6 +77,7 @@ def load_rules(extra: str | Path | Mapping[str, Any] | Sequence[str | Path] | No
             except (OSError, tomllib.TOMLDecodeError) as exc:
                 msg = f"rules file {path}: cannot be read as TOML: {exc}"
                 raise ReconstructError(msg) from exc
+        check_rules(data, "mapping" if isinstance(item, Mapping) else str(item))
         rules = _merge(rules, data)
     return rules
 
