@@ -12,7 +12,7 @@ import timeline as tl
 from timeline.reconstruct import reconstruct
 from timeline.testing import event, events_table
 
-from .test_reconstruct_sample import SAMPLE, TZ
+from test_reconstruct_sample import SAMPLE, TZ
 
 pytestmark = pytest.mark.slow
 
