@@ -406,7 +406,24 @@ def find_detected(ctx: Context) -> Milestone | None:
     if not found:
         ctx.missing["detected"] = "no alert fired, no support ticket and no chat report of the symptom during impact"
         return None
-    by, frame, rule = min(found, key=lambda f: f[1]["ts"][0])
+    # Records of different precision are compared at the middle of what their stamps allow
+    # (a ticket stamped 14:30 was created between 14:30:00 and 14:31:00).
+    def when(frame: pl.DataFrame) -> dt.datetime:
+        first = frame.head(1)
+        return first["ts"][0] + dt.timedelta(seconds=sg.time_precision(frame["ts"]) / 2)
+
+    by, frame, rule = min(found, key=lambda f: when(f[1]))
+    precision = sg.time_precision(frame["ts"])
+    if precision > 1:
+        # A record known to the second inside the coarse record's interval came first as far as
+        # anyone can tell: prefer what is known.
+        inside = [f for f in found if f[1] is not frame and sg.time_precision(f[1]["ts"]) < precision
+                  and frame["ts"][0] <= f[1]["ts"][0] < frame["ts"][0] + dt.timedelta(seconds=precision)]
+        if inside:
+            coarse_by, coarse_at = by, frame["ts"][0]
+            by, frame, rule = min(inside, key=lambda f: f[1]["ts"][0])
+            rule += (f" (the {coarse_by} record stamped {clock(coarse_at, '%H:%M')} may be as early, "
+                     f"but it keeps only {sg.minutes(precision)}: the record known to the second is taken)")
     others = [f"{b} at {clock(fr['ts'][0])}" for b, fr, _ in found if b != by]
     if others:
         rule += f" (then {', '.join(others)})"
@@ -426,6 +443,13 @@ def find_escalated(ctx: Context) -> Milestone | None:
     rule = ctx.rules["milestones"]["escalated"]
     people = ctx.people.filter(pl.col("ts").is_between(_anchor(ctx), ctx.human_until))
     hits = hu.rule_hits(people, rule)
+    # Asking a person or team by name to step in is an escalation, even as a question.
+    mentions = pl.col("message").fill_null("").str.contains(hu.MENTION)
+    asked = people.filter(
+        pl.col("kind").cast(pl.String).is_in(["chat", "note"]) & mentions
+        & (any_match(pl.col("_text"), rule.get("requests", [])) | (any_match(pl.col("_text"), rule.get("patterns", [])) & ~pl.col("_hyp")))
+    )
+    hits = pl.concat([hits, asked.select(hits.columns)]).unique(["file", "line"]).sort("ts", "file", "line", nulls_last=True)
     kind = pl.col("kind").cast(pl.String)
     # A ticket's escalation counts for the incident's own tickets only.
     if ctx.incident_tickets:

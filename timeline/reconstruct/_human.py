@@ -18,7 +18,7 @@ from timeline.reconstruct._rules import any_match, first_line
 
 HUMAN_KINDS = ("chat", "note", "ticket", "alert", "change")
 
-_MENTION = r"<@[A-Z0-9]+(?:\|[^>]*)?>|(?:^|[\s(,:])@[A-Za-z][\w.\-]*(?: [A-Z][a-z]+)?"
+MENTION = r"<@[A-Z0-9]+(?:\|[^>]*)?>|(?:^|[\s(,:])@[A-Za-z][\w.\-]*(?: [A-Z][a-z]+)?"
 
 
 def human(events: pl.DataFrame, rules: dict[str, Any]) -> pl.DataFrame:
@@ -75,7 +75,7 @@ def matches(rule: dict[str, Any], text: str, rules: dict[str, Any], *, allow_tal
 
 def mentions(text: str) -> list[str]:
     """People or groups a message mentions (``<@U0003>``, ``@sam``, ``@Sam Lindqvist``)."""
-    return [m.strip(" (,:").lstrip("@") for m in re.findall(_MENTION, text or "")]
+    return [m.strip(" (,:").lstrip("@") for m in re.findall(MENTION, text or "")]
 
 
 _WORD = re.compile(r"[a-z0-9][a-z0-9_.:/-]*[a-z0-9]")
