@@ -87,3 +87,14 @@ def test_a_window_keeps_the_incident_inside_it(sample, busy):
     assert abs((inc.at("impact_start") - base.at("impact_start")).total_seconds()) <= 1
     assert inc.at("mitigated") > inc.at("impact_start")
     assert abs((inc.at("mitigated") - base.at("mitigated")).total_seconds()) <= 1
+
+
+def test_a_neighbour_whose_log_starts_late_does_not_burst(sample):
+    """A busy system whose log covers only from ten minutes before the incident: its errors have no
+    baseline before its first line, so they are not taken to rise there."""
+    df, base = sample
+    start = base.at("impact_start") - dt.timedelta(minutes=10)
+    noise = _busy_day(start, per_min=30.0, seed=3).filter(pl.col("ts") < base.at("resolved"))
+    inc = reconstruct(pl.concat([df, noise.select(df.columns).cast(df.schema)]), tz=TZ)
+    for name in ("trigger", "impact_start", "mitigated"):
+        assert abs((inc.at(name) - base.at(name)).total_seconds()) <= 1, (name, inc.milestones[name].rule)

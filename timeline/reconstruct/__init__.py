@@ -73,7 +73,7 @@ def reconstruct_all(
     if machine.height == 0:
         msg = "no log or database events: the error rate that marks impact cannot be measured"
         raise ReconstructError(msg)
-    errors = sg.with_templates(sg.machine_errors(df))
+    errors = sg.with_coverage(sg.with_templates(sg.machine_errors(df)), df)
     span = (machine["ts"].min(), machine["ts"].max())
     every, bucket_s = choose_bucket(*span, target=240)  # type: ignore[arg-type]
     bursts = sg.find_bursts(sg.excess_rate(errors, every, span, settings.burst_factor), bucket_s)  # type: ignore[arg-type]
@@ -158,7 +158,7 @@ def reconstruct(
         if end <= start:
             msg = f"the window's end ({end.isoformat()}) is not after its start ({start.isoformat()})"
             raise ReconstructError(msg)
-        errors = sg.with_templates(sg.machine_errors(df))
+        errors = sg.with_coverage(sg.with_templates(sg.machine_errors(df)), df)
         # Within the window, what rose over its own baseline (read from around the window too:
         # an incident may fill the window it was given) is the incident.
         every, bucket_s = choose_bucket(start, end, target=240)

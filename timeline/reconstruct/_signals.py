@@ -109,6 +109,16 @@ def with_templates(errors: pl.DataFrame) -> pl.DataFrame:
     return templates(errors)
 
 
+def with_coverage(errors: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
+    """The errors with ``_cov_lo``/``_cov_hi``: the first and last machine line of their source.
+
+    A source says nothing about the hours before its first line or after its last (a log
+    rotated, an export cut): a template's baseline is measured only where its source speaks.
+    """
+    cov = machine(events).group_by("source").agg(pl.col("ts").min().alias("_cov_lo"), pl.col("ts").max().alias("_cov_hi"))
+    return errors.drop("_cov_lo", "_cov_hi", strict=False).join(cov, on="source", how="left")
+
+
 def excess_rate(
     errors: pl.DataFrame, every: str, span: tuple[dt.datetime, dt.datetime], factor: float = BURST_RATIO, quantile: float = 0.25
 ) -> pl.DataFrame:
@@ -130,15 +140,24 @@ def excess_rate(
         return grid.with_columns(pl.lit(0.0).alias("excess"), pl.lit(0, pl.UInt32).alias("errors"))
     key = ["source", "template_id"]
     cells = errors.group_by(pl.col("ts").dt.truncate(every).alias("bucket"), *key).agg(pl.len().alias("n"))
-    # The quantile of the counts per bucket with the empty buckets counted: zero unless the
-    # template fills more of the buckets, else that rank among its non-empty ones.
-    base = cells.group_by(key).agg(pl.col("n").sort().alias("ns"))
+    # The quantile of the counts per bucket with the empty buckets counted (only the buckets
+    # the template's source covers): zero unless the template fills more of them, else that
+    # rank among its non-empty ones.
+    if "_cov_lo" in errors.columns:
+        covered = errors.group_by(key).agg(pl.col("_cov_lo").first(), pl.col("_cov_hi").first())
+    else:
+        covered = errors.group_by(key).agg(pl.lit(span[0]).alias("_cov_lo"), pl.lit(span[1]).alias("_cov_hi"))
+    base = cells.group_by(key).agg(pl.col("n").sort().alias("ns")).join(covered, on=key, how="left")
+    grid_s = grid["bucket"]
     medians = []
-    rank = int(n_buckets * quantile)
-    for ns in base["ns"].to_list():
-        empty = n_buckets - len(ns)
+    for ns, lo, hi in zip(base["ns"].to_list(), base["_cov_lo"].to_list(), base["_cov_hi"].to_list(), strict=True):
+        n_cov = n_buckets
+        if lo is not None and hi is not None:
+            n_cov = max(int(grid_s.search_sorted(hi, side="right")) - int(grid_s.search_sorted(lo, side="right")) + 1, len(ns))
+        empty = n_cov - len(ns)
+        rank = int(n_cov * quantile)
         medians.append(0.0 if empty > rank else float(ns[min(rank - empty, len(ns) - 1)]))
-    base = base.drop("ns").with_columns(pl.Series("base", medians, dtype=pl.Float64))
+    base = base.drop("ns", "_cov_lo", "_cov_hi").with_columns(pl.Series("base", medians, dtype=pl.Float64))
     cells = cells.join(base, on=key, how="left").with_columns(
         pl.when(is_bursting(pl.col("n"), pl.col("base"), factor, 1)).then(pl.col("n") - pl.col("base")).otherwise(0.0).alias("x")
     )
@@ -191,22 +210,31 @@ def signature(errors: pl.DataFrame, burst: Burst, settings: Settings, span: tupl
     """
     inside = pl.col("ts").is_between(burst.start, burst.end, closed="left")
     span_in = max((burst.end - burst.start).total_seconds(), 1.0)
-    covered = (span[1] - span[0]).total_seconds()
-    span_out = max(covered - span_in, 1.0)
+    if "_cov_lo" not in errors.columns:
+        errors = errors.with_columns(pl.lit(span[0]).alias("_cov_lo"), pl.lit(span[1]).alias("_cov_hi"))
     stats = errors.group_by("template_id").agg(
         pl.col("template").first(),
         inside.sum().alias("n_in"),
         (~inside).sum().alias("n_out"),
         pl.col("ts").filter(inside).min().alias("first_in"),
         pl.col("source").filter(inside).first().alias("source"),
+        pl.col("_cov_lo").min(),
+        pl.col("_cov_hi").max(),
     )
-    stats = stats.with_columns(((pl.col("n_in") / span_in) / ((pl.col("n_out") + 0.5) / span_out)).alias("ratio"))
-    bursting = stats.filter(is_bursting(pl.col("n_in"), pl.col("n_out") * (span_in / span_out), settings.burst_factor, settings.min_template_count))
+    # The time outside the burst that the template's source covers: its baseline.
+    lo = pl.max_horizontal(pl.col("_cov_lo"), pl.lit(span[0]))
+    hi = pl.min_horizontal(pl.col("_cov_hi"), pl.lit(span[1]))
+    covered = (hi - lo).dt.total_microseconds() / 1e6
+    overlap = (pl.min_horizontal(hi, pl.lit(burst.end)) - pl.max_horizontal(lo, pl.lit(burst.start))).dt.total_microseconds().clip(0) / 1e6
+    stats = stats.with_columns(pl.max_horizontal(covered - overlap, pl.lit(1.0)).alias("span_out")).drop("_cov_lo", "_cov_hi")
+    stats = stats.with_columns(((pl.col("n_in") / span_in) / ((pl.col("n_out") + 0.5) / pl.col("span_out"))).alias("ratio"))
+    bursting = stats.filter(
+        is_bursting(pl.col("n_in"), pl.col("n_out") * (span_in / pl.col("span_out")), settings.burst_factor, settings.min_template_count)
+    )
     total = max(int(bursting["n_in"].sum() or 0), 1)
     return bursting.with_columns(
         (pl.col("n_in") / total).alias("share"),
         ((pl.col("n_in") / total) >= settings.core_share).alias("core"),
-        pl.lit(span_out).alias("span_out"),
     ).sort("first_in")
 
 
