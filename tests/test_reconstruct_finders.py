@@ -178,3 +178,17 @@ def test_the_attempt_after_which_errors_stopped_is_the_effective_one():
     got = [(a.action, a.effective) for a in ctx.attempts]
     assert got == [("rollback", False), ("failover", True)], [a.rule for a in ctx.attempts]
     assert ctx.attempts[0].at == T0 + 421 * S  # dated by its strongest record, the database's own line
+
+
+def test_a_restart_that_names_nothing_is_still_the_closest_change_with_low_confidence():
+    """A listener that stops after a restart: only the application fails, and nothing names the
+    database's log; the restart right before impact is the trigger, said to be weak."""
+    rows = _traffic(900, fail_from=300.3, fail_to=500)
+    rows += [
+        event(T0 + 100 * S, "deploy search v7", kind="change", action="deployed", source="changes", attrs='{"target": "search"}'),
+        event(T0 + 299.8 * S, "received fast shutdown request", kind="db", action="shutdown", source="pg-main"),
+        event(T0 + 300.1 * S, "database system is ready to accept connections", kind="db", action="startup", source="pg-main"),
+    ]
+    trig = _run(rows).found["trigger"]
+    assert trig.at == T0 + 299.8 * S
+    assert trig.confidence == "low" and "closest change" in trig.rule

@@ -427,7 +427,11 @@ def find_detected(ctx: Context) -> Milestone | None:
     others = [f"{b} at {clock(fr['ts'][0])}" for b, fr, _ in found if b != by]
     if others:
         rule += f" (then {', '.join(others)})"
-    conf = "high" if by in ("alert", "customer") or len(found) > 1 else "medium"
+    # An alert or a customer's ticket is direct evidence; a person's chat report is, when another
+    # kind of record says the same soon after.
+    at0 = frame["ts"][0]
+    agree = any(f[1]["ts"][0] - at0 <= ctx.said_lag for f in found if f[1] is not frame)
+    conf = "high" if by in ("alert", "customer") or agree else "medium"
     return Milestone("detected", frame["ts"][0], conf, rule, evidence(frame, 3), by=by)
 
 
@@ -463,7 +467,8 @@ def find_escalated(ctx: Context) -> Milestone | None:
     via = "its lifecycle action" if first.get("action") in rule.get("actions", []) else "what it says"
     who = hu.mentions(first.get("message") or "")
     extra = f", naming {', '.join(who[:2])}" if who else ""
-    return Milestone("escalated", first["ts"], "high", f"the first {first['kind']} record escalating after detection, by {via}{extra}",
+    conf = "high" if via == "its lifecycle action" or who else "medium"
+    return Milestone("escalated", first["ts"], conf, f"the first {first['kind']} record escalating after detection, by {via}{extra}",
                      _first_with_corroboration(ctx, hits))
 
 
@@ -523,7 +528,7 @@ def find_identified(ctx: Context) -> Milestone | None:
         named = ctx.names_evidence(row.get("message") or "")
         if named:
             return Milestone(
-                "identified", row["ts"], "high",
+                "identified", row["ts"], "high" if len(named) > 1 else "medium",
                 f"the first {row['kind']} message after impact naming a cause that the evidence shows ({', '.join(sorted(named)[:3])})",
                 evidence(hits.filter(pl.col("ts") >= row["ts"]), 1),
             )
