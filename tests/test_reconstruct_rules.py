@@ -59,3 +59,13 @@ def test_user_rules_extend_the_shipped_lists():
     rules = load_rules({"milestones": {"escalated": {"patterns": [r"\bsummon(ing|ed)\b"]}}})
     assert matches(rules["milestones"]["escalated"], "summoning the DBA", rules)
     assert matches(rules["milestones"]["escalated"], "escalating to engineering", rules)
+
+
+def test_asking_a_named_person_is_escalation():
+    """The escalation rule's requests count only in a message that mentions someone."""
+    from timeline.reconstruct._human import MENTION
+
+    rule = RULES["milestones"]["escalated"]
+    frame = pl.DataFrame({"t": rule["request_samples"] + rule["request_not_samples"]})
+    got = frame.select(pl.col("t").str.contains(MENTION) & any_match(pl.col("t"), rule["requests"]))["t"].to_list()
+    assert got == [True] * len(rule["request_samples"]) + [False] * len(rule["request_not_samples"])

@@ -260,7 +260,10 @@ def _judge_candidate(ctx: Context, row: dict[str, Any], start: dt.datetime) -> d
     touches = bool(named) or own
     return {
         "row": row, "named": named, "words": words, "own": own, "touches": touches, "immediate": immediate, "healthy": healthy,
-        "score": 3 * touches + 2 * immediate, "strength": _strength(ctx, str(row["kind"])),
+        # Errors right after a change speak louder than shared words: a database's own restart
+        # whose log names nothing the application's errors say beats an earlier change that does,
+        # after which normal operation went on.
+        "score": 2 * touches + 3 * immediate, "strength": _strength(ctx, str(row["kind"])),
     }
 
 
