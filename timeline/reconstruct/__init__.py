@@ -337,4 +337,5 @@ def _one(
             (pl.col("first_seen") >= lo).alias("new"),
         )
     incident.entries = inf.build_entries(incident, df, sig, rules)
+    incident.title = incident.default_title()  # the default title in words: timeline.reconstruct._model.default_title
     return incident
