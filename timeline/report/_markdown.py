@@ -16,6 +16,7 @@ import polars as pl
 from timeline.reconstruct._model import GAPS, MILESTONES
 from timeline.report import _doc as d
 from timeline.report._common import duration, impact_span, label, resolve_tz, short_paths, to_local, utc
+from timeline.report._impact import measure, suggest_alert
 
 if TYPE_CHECKING:
     from timeline.reconstruct._model import Attempt, Incident, Milestone
@@ -276,54 +277,61 @@ def to_markdown(incident: Incident, tz: str | None = None) -> str:
 # ------------------------------------------------------------------ postmortem
 
 
-def _impact_numbers(incident: Incident) -> dict[str, Any]:
-    """Failed requests, tickets, affected services and endpoints, counted from the event table."""
-    out: dict[str, Any] = {}
+def _tickets(incident: Incident) -> list[str] | int | None:
     ev = incident.events
-    span = impact_span(incident)
-    if ev is None or span is None:
-        return out
+    if ev is None:
+        return None
     ev = getattr(ev, "df", ev)
     if not isinstance(ev, pl.DataFrame):
         ev = pl.from_pandas(ev)
-    if ev.is_empty():
-        return out
-    start, end = utc(span[0]), utc(span[1])
-    cols = ev.columns
-    in_impact = ev.lazy().filter((pl.col("ts") >= start) & (pl.col("ts") <= end))
-    errors = in_impact.filter(
-        pl.col("level").cast(pl.String).is_in(["error", "critical"]) & pl.col("kind").cast(pl.String).is_in(_MACHINE_KINDS)
-    )
-    by_source = errors.group_by("source").agg(n=pl.len()).sort("n", descending=True).collect()
-    out["errors_by_source"] = list(by_source.iter_rows())
-    app = errors.filter(pl.col("kind").cast(pl.String) == "log")
-    endpoint = pl.col("message").str.extract(r"\b(?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)\s+(/[^\s?\"'#]*)", 1)
-    if "attrs" in cols:
-        for key in ("path", "endpoint", "url", "route"):
-            endpoint = endpoint.fill_null(pl.col("attrs").str.json_path_match(f"$.{key}"))
-    endpoint = endpoint.str.replace_all(r"/[0-9a-fA-F-]{8,}|/\d+", "/{id}")
-    eps = (
-        app.with_columns(endpoint=endpoint)
-        .filter(pl.col("endpoint").is_not_null())
-        .group_by("endpoint")
-        .agg(n=pl.len())
-        .sort(["n", "endpoint"], descending=[True, False])
-        .collect()
-    )
-    out["failed_requests"] = int(eps["n"].sum()) if eps.height else None
-    out["error_events"] = int(by_source["n"].sum()) if by_source.height else 0
-    out["endpoints"] = list(eps.iter_rows())
-    svc = pl.coalesce(pl.col("service"), pl.col("source")) if "service" in cols else pl.col("source")
-    out["services"] = errors.select(svc.alias("s")).unique().sort("s").collect()["s"].to_list()
     w0, w1 = utc(incident.window[0]), utc(incident.window[1])
     tickets = ev.lazy().filter((pl.col("kind").cast(pl.String) == "ticket") & (pl.col("ts") >= w0) & (pl.col("ts") <= w1))
     refs = tickets.filter(pl.col("ref").is_not_null()).select(pl.col("ref").unique()).collect()["ref"].sort().to_list()
     if refs:
-        out["tickets"] = refs
-    else:
-        created = tickets.filter(pl.col("action") == "created").select(pl.len()).collect().item()
-        out["tickets"] = created
-    return out
+        return refs
+    return int(tickets.filter(pl.col("action") == "created").select(pl.len()).collect().item())
+
+
+def impact_items(incident: Incident) -> list[d.Item]:
+    """The Impact bullets: failed requests counted once (and where), error lines, tickets, services, endpoints."""
+    nums = measure(incident)
+    items: list[d.Item] = []
+    if nums is None:
+        return [d.Item([d.i("No event table attached: impact numbers could not be counted.")])]
+    if nums.failed_requests is not None:
+        where = ", ".join(nums.counted_in)
+        if nums.layer == "edge":
+            codes = ", ".join(f"{n:,} × {c}" for c, n in nums.statuses)
+            text = f" {nums.failed_requests:,}, counted once each at the edge ({where}: {codes})"
+            kids: list[d.Inlines] = []
+            if nums.other_layer_lines:
+                kids.append([d.t(f"the applications' {nums.other_layer_lines:,} error lines for requests are not counted again: "
+                                 f"{nums.matched:,} of them match an edge request by method, path and time")])
+            if nums.background:
+                kids.append([d.t(f"{nums.background:,} other 5xx responses in the same time are the usual background, not this incident")])
+            items.append(d.Item([d.b("Failed requests:"), d.t(text)], kids))
+        else:
+            items.append(d.Item([d.b("Failed requests:"), d.t(f" {nums.failed_requests:,}, counted in the application logs ({where}; no access log in the evidence), one per request id")]))
+    if nums.errors_by_source:
+        kids = [[d.t(f"{src}: {n:,}")] for src, n in nums.errors_by_source]
+        if nums.other_errors:
+            other = sum(n for _, n in nums.other_errors)
+            kids.append([d.i(f"not counted: {other:,} other error lines in the same time ({', '.join(f'{s} {n:,}' for s, n in nums.other_errors[:4])}) belong to no bursting template")])
+        items.append(d.Item([d.b("Error lines:"), d.t(f" {nums.error_lines:,} of the incident's failing templates during impact")], kids))
+    tk = _tickets(incident)
+    if isinstance(tk, list):
+        items.append(d.Item([d.b("Customer tickets:"), d.t(f" {len(tk)}" + (f" ({', '.join('#' + t for t in tk[:10])}{', …' if len(tk) > 10 else ''})" if tk else ""))]))
+    elif tk:
+        items.append(d.Item([d.b("Customer tickets:"), d.t(f" {tk}")]))
+    if nums.services:
+        items.append(d.Item([d.b("Affected services:"), d.t(" " + ", ".join(nums.services[:12]))]))
+    if nums.endpoints:
+        kids = [[d.code(ep), d.t(f": {n:,} failed")] for ep, n in nums.endpoints[:10]]
+        more = len(nums.endpoints) - 10
+        if more > 0:
+            kids.append([d.t(f"{more} more")])
+        items.append(d.Item([d.b("Affected endpoints:"), d.t(f" {len(nums.endpoints)}")], kids))
+    return items
 
 
 def _evidence_items(evidence: Any, paths: dict[str, str], limit: int = 3) -> list[d.Inlines]:
@@ -385,27 +393,7 @@ def postmortem_sections(incident: Incident, tz: str | None = None) -> list[tuple
 
     # Impact
     impact: list[d.Block] = [d.Heading(2, "Impact")]
-    nums = _impact_numbers(incident)
-    items: list[d.Item] = []
-    if nums:
-        fr = nums.get("failed_requests")
-        if fr is not None:
-            items.append(d.Item([d.b("Failed requests:"), d.t(f" {fr:,} error responses logged during impact")]))
-        if nums.get("errors_by_source"):
-            kids = [[d.t(f"{src}: {n:,}")] for src, n in nums["errors_by_source"]]
-            items.append(d.Item([d.b("Error events:"), d.t(f" {nums['error_events']:,} in the logs during impact")], kids))
-        tk = nums.get("tickets")
-        if isinstance(tk, list):
-            items.append(d.Item([d.b("Customer tickets:"), d.t(f" {len(tk)}" + (f" ({', '.join(tk[:10])}{', …' if len(tk) > 10 else ''})" if tk else ""))]))
-        elif tk is not None:
-            items.append(d.Item([d.b("Customer tickets:"), d.t(f" {tk}")]))
-        if nums.get("services"):
-            items.append(d.Item([d.b("Affected services:"), d.t(" " + ", ".join(str(s) for s in nums["services"][:20]))]))
-        if nums.get("endpoints"):
-            kids = [[d.code(ep), d.t(f": {n:,} failed")] for ep, n in nums["endpoints"][:10]]
-            items.append(d.Item([d.b("Affected endpoints:"), d.t(f" {len(nums['endpoints'])}")], kids))
-    else:
-        items.append(d.Item([d.i("No event table attached: impact numbers could not be counted.")]))
+    items = impact_items(incident)
     items.append(d.Item([d.b("Users:"), d.t(" "), d.i("TODO: who was affected and how")]))
     items.append(d.Item([d.b("Business:"), d.t(" "), d.i("TODO: revenue, SLAs, customer trust")]))
     impact.append(d.Bullets(items))
@@ -502,7 +490,20 @@ def postmortem_sections(incident: Incident, tz: str | None = None) -> list[tuple
     # Action items
     actions: list[d.Block] = [d.Heading(2, "Action Items")]
     acts: list[d.Item] = []
-    if sig:
+    rule = suggest_alert(incident) if sig else None
+    if rule is not None:
+        before = (f"at most {rule.baseline_max}/min in the {duration(rule.baseline_minutes * 60)} before the incident"
+                  if rule.baseline_max else f"never logged in the {duration(rule.baseline_minutes * 60)} before the incident")
+        fired = ""
+        if rule.fires_at is not None:
+            fired = f"; it would have fired at {to_local(rule.fires_at, zone):%H:%M}"
+            if det is not None and utc(rule.fires_at) < utc(det.at):
+                fired += f", {duration((utc(det.at) - utc(rule.fires_at)).total_seconds())} before detection"
+        runs: d.Inlines = [d.t(f"Alert when {rule.source} logs "), d.code(d.one_line(rule.template, 100)),
+                           d.t(f" {rule.threshold} or more times a minute for {rule.minutes} minutes running ({before}; "
+                               f"up to {rule.peak}/min during it{fired}). Owner: "), d.i("TODO")]
+        acts.append(d.Item(runs, checkbox=True))
+    elif sig:
         acts.append(d.Item([d.t("Alert on "), d.code(d.one_line(sig.template, 100)), d.t(f" in {sig.source}" + (f" (would have fired {duration(sig.lead_time_s)} before detection)" if sig.lead_time_s else "") + ". Owner: "), d.i("TODO")], checkbox=True))
     if trig:
         acts.append(d.Item([d.t("Review the change that triggered this and its validation before rollout. Owner: "), d.i("TODO")], checkbox=True))
