@@ -779,8 +779,18 @@ def signature_rows(incident: Incident) -> pl.DataFrame:
 
     # Template ids depend on the whole set mined together: mine the same rows the reconstruction did.
     errs = templates(errs)
-    ids = tpl.filter(pl.col("bursting"))["template_id"]
-    return errs.filter(pl.col("template_id").is_in(ids.implode()) & pl.col("ts").is_between(_aware(start), _aware(max(start, end))))
+    burst = tpl.filter(pl.col("bursting"))
+    ids = burst["template_id"].cast(pl.String)
+    texts = burst["template"].cast(pl.String) if "template" in burst.columns else pl.Series([], dtype=pl.String)
+    errs = errs.filter(pl.col("ts").is_between(_aware(start), _aware(max(start, end))))
+    ours = pl.col("template_id").is_in(ids.implode()) | pl.col("template").is_in(texts.implode())
+    if texts.len():
+        # A templates table written by hand (or by another miner) matches by its masked text.
+        from timeline.templates import mask
+
+        masked = mask(texts)
+        ours = ours | mask(pl.col("message")).is_in(masked.implode())  # type: ignore[union-attr]
+    return errs.filter(ours)
 
 
 def default_title(incident: Incident) -> str:

@@ -7,6 +7,7 @@ is written as Markdown (GitHub, Confluence, JupyterLab) and as escaped HTML.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -47,6 +48,7 @@ class Row:
     kind: str = "event"  # milestone | attempt | failed | signal | gap | event
     milestone: str | None = None
     blank_time: bool = False
+    ticket: tuple[str, str, str] | None = None  # (ref, who, body) of a ticket update, for collapsing repeats
 
 
 def _where(file: str | None, line: int | None, source: str | None, paths: dict[str, str]) -> str:
@@ -136,12 +138,14 @@ def rows(incident: Incident, zone: ZoneInfo) -> list[Row]:
             out.append(_milestone_row(name, m, incident, paths, zone))
     for a in incident.attempts:
         out.append(_attempt_row(a, paths))
+    records = _records(incident, [(e.file, e.line) for e in incident.entries if e.kind == "ticket"])
     for e in incident.entries:
         if e.milestone in present:
             continue  # written from the milestone itself (which follows overrides)
         if e.kind == "attempt" and incident.attempts:
             continue  # written from the attempt, which knows whether it worked
-        text = d.one_line(e.text, CELL_LIMIT)
+        ticket = _ticket_parts(e.text, records.get((e.file, e.line)))
+        text = d.one_line(_ticket_words(*ticket) if ticket else e.text, CELL_LIMIT)
         runs: d.Inlines = []
         if e.failed:
             runs.append(d.t("❌ "))
@@ -150,7 +154,7 @@ def rows(incident: Incident, zone: ZoneInfo) -> list[Row]:
         runs.append(d.t(text))
         if e.failed:
             runs += [d.t(" — "), d.i("did not stop errors")]
-        out.append(Row(utc(e.at), 40, runs, _where(e.file, e.line, e.source, paths), "failed" if e.failed else "event"))
+        out.append(Row(utc(e.at), 40, runs, _where(e.file, e.line, e.source, paths), "failed" if e.failed else "event", ticket=ticket))
 
     sig, det = incident.signal, incident.milestone("detected")
     if sig is not None:
@@ -163,9 +167,89 @@ def rows(incident: Incident, zone: ZoneInfo) -> list[Row]:
     for start, end in incident.silent_periods:
         mins = duration((utc(end) - utc(start)).total_seconds())
         span = f" ({to_local(start, zone):%H:%M}–{to_local(end, zone):%H:%M})"
-        out.append(Row(utc(start), 99, [d.t("⏱ "), d.i(f"gap: {mins} without recorded action"), d.t(span)], "", "gap", blank_time=True))
+        # After every row of the minute it starts in: the table shows minutes, so a callout
+        # placed at its exact second would split that minute's rows.
+        after = to_local(start, zone).replace(second=0, microsecond=0) + dt.timedelta(minutes=1) - dt.timedelta(microseconds=1)
+        out.append(Row(utc(after), 99, [d.t("⏱ "), d.i(f"gap: {mins} without recorded action"), d.t(span)], "", "gap", blank_time=True))
     out.sort(key=lambda r: (r.at, r.rank))
+    return _collapse_repeats(out, zone)
+
+
+def _plain(runs: d.Inlines) -> str:
+    return "".join(text for _style, text in runs)
+
+
+def _key(r: Row) -> str:
+    return f"ticket:{r.ticket[1]}:{r.ticket[2]}" if r.ticket else _plain(r.runs)
+
+
+def _collapse_repeats(rows_: list[Row], zone: ZoneInfo) -> list[Row]:
+    """Identical event rows (the same status update posted again and again) become one row with a count."""
+    groups: dict[str, list[Row]] = {}
+    for r in rows_:
+        if r.kind == "event":
+            groups.setdefault(_key(r), []).append(r)
+    out: list[Row] = []
+    for r in rows_:
+        same = groups.get(_key(r)) if r.kind == "event" else None
+        if same is None or len(same) == 1:
+            out.append(r)
+            continue
+        if same[0] is not r:
+            continue
+        last = to_local(same[-1].at, zone)
+        if r.ticket:
+            refs = list(dict.fromkeys(x.ticket[0] for x in same if x.ticket))
+            r.runs = [d.t(d.one_line(_ticket_words(", #".join(refs), r.ticket[1], r.ticket[2], plural=len(refs) > 1), CELL_LIMIT))]
+        r.runs = [*r.runs, d.t(" "), d.i(f"(posted {len(same)} times, until {last:%H:%M})")]
+        out.append(r)
     return out
+
+
+def _records(incident: Incident, keys: list[tuple[str | None, int | None]]) -> dict[tuple[str | None, int | None], dict[str, Any]]:
+    """The event rows behind some entries, by (file, line)."""
+    ev = incident.events
+    keys = [k for k in keys if k[0] is not None and k[1] is not None]
+    if ev is None or not keys:
+        return {}
+    ev = getattr(ev, "df", ev)
+    if not isinstance(ev, pl.DataFrame) or not {"file", "line", "ref"} <= set(ev.columns):
+        return {}
+    files = sorted({k[0] for k in keys})
+    hit = ev.filter(pl.col("file").is_in(files) & pl.col("line").is_in(sorted({int(k[1]) for k in keys})))  # type: ignore[arg-type]
+    want = set(keys)
+    return {(r["file"], r["line"]): r for r in hit.select("file", "line", "ref", "actor", "message").iter_rows(named=True) if (r["file"], r["line"]) in want}
+
+
+_CHANGE = re.compile(r"^(group|assigned to|assignee|status|priority)\s+(\S+)(?:\s+->\s+(\S+))?$")
+
+
+def _ticket_parts(text: str, record: dict[str, Any] | None) -> tuple[str, str, str] | None:
+    """(ticket ref, who, what in words) for an entry that is a ticket update's own text, else None."""
+    if record is None or not record.get("ref"):
+        return None
+    who = str(record.get("actor") or "")
+    message = str(record.get("message") or "")
+    first = next((ln.strip() for ln in message.splitlines() if ln.strip()), "")
+    if not first or first[:60] not in text:
+        return None  # a summary written over the record (e.g. "6 more tickets"), not the record itself
+    comments, changes = [], []
+    for ln in (ln.strip() for ln in message.splitlines() if ln.strip()):
+        m = _CHANGE.match(ln)
+        if m is None:
+            comments.append(ln)
+        elif m.group(1) == "group" and m.group(3):
+            changes.append(f"moved from group {m.group(2)} to group {m.group(3)}")
+        else:
+            changes.append(ln.replace(" -> ", " → "))
+    body = " ".join(comments) if comments else "; ".join(changes)
+    return str(record["ref"]), who, body
+
+
+def _ticket_words(ref: str, who: str, body: str, *, plural: bool = False) -> str:
+    # The ticket export names no one: a user id is said to be one rather than shown bare.
+    by = f" (by {'user ' + who if who.isdigit() else who})" if who else ""
+    return f"Ticket{'s' if plural else ''} #{ref}{by}: {body}"
 
 
 def _tplus(at: dt.datetime, origin: dt.datetime | None, zone: ZoneInfo) -> str:
