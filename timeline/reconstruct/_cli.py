@@ -7,6 +7,8 @@ import datetime as dt
 import sys
 from zoneinfo import ZoneInfo
 
+from timeline.reconstruct._model import cut_words
+
 
 def add_parser(sub) -> None:  # noqa: ANN001 - argparse subparsers
     """Add the `reconstruct` subcommand."""
@@ -56,13 +58,13 @@ def print_incident(incident, out=sys.stdout) -> None:  # noqa: ANN001
         print(f"  {name:13} {_local(m.at, tz)}{by}  [{m.confidence}]", file=out)
         print(f"  {'':13} rule: {m.rule}", file=out)
         for e in m.evidence[:3]:
-            print(f"  {'':13}   {e.where}: {e.message.splitlines()[0][:110] if e.message else ''}", file=out)
+            print(f"  {'':13}   {e.where}: {cut_words(e.message, 110)}", file=out)
     print("\nMitigation attempts", file=out)
     if not incident.attempts:
         print("  none found", file=out)
     for a in incident.attempts:
         verdict = "EFFECTIVE" if a.effective else "not effective"
-        print(f"  {_local(a.at, tz)}  {a.action:9} {verdict}: {a.text[:90]}", file=out)
+        print(f"  {_local(a.at, tz)}  {a.action:9} {verdict}: {cut_words(a.text, 90)}", file=out)
         print(f"  {'':26}{a.rule}", file=out)
         for e in a.evidence[:2]:
             print(f"  {'':26}  {e.where}", file=out)
@@ -77,7 +79,7 @@ def print_incident(incident, out=sys.stdout) -> None:  # noqa: ANN001
         print("  none", file=out)
     else:
         lead = f", {_dur(s.lead_time_s)} before detection" if s.lead_time_s and s.lead_time_s > 0 else ""
-        print(f"  {_local(s.at, tz)}  '{s.template[:100]}' in {s.source}{lead}", file=out)
+        print(f"  {_local(s.at, tz)}  '{cut_words(s.template, 100)}' in {s.source}{lead}", file=out)
         for e in s.evidence[:1]:
             print(f"    {e.where}", file=out)
 
