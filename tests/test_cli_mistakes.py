@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+import timeline._templates_cli  # noqa: F401 - imported here, not first under capsys: its print default binds sys.stdout
+import timeline.reconstruct._cli  # noqa: F401
 from timeline.cli import main
 
 SAMPLE = str(Path(__file__).resolve().parent.parent / "data" / "incidents" / "2024-08-12-db-outage")

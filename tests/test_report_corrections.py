@@ -7,6 +7,8 @@ import json
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from timeline._errors import ReconstructError
 from timeline.reconstruct import reconstruct
@@ -183,3 +185,30 @@ def test_precision_aware_tie_prefers_the_exact_time():
     assert earliest_signal(rows).source == "db/postgresql"
     earlier = pl.concat([rows, _rows([(t - dt.timedelta(seconds=1), "nginx/access", "GET <*> HTTP/1.1 503")])])
     assert earliest_signal(earlier).source == "nginx/access"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab cd,e-f_gh\u00e9 "), min_size=0, max_size=120), st.integers(min_value=4, max_value=80))
+def test_cut_words_property(text, limit):
+    """Whatever the text: within the limit, a prefix of its first line, and a cut ends where a word ends."""
+    out = cut_words(text, limit)
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    assert len(out) <= limit
+    if out.endswith("…") and not first.endswith("…"):
+        kept = out[:-1]
+        assert first.startswith(kept)
+        rest = first[len(kept):]
+        # the cut falls on a word boundary, unless the first word alone is longer than the limit
+        assert rest[:1] in (" ", ",", "-", "") or " " not in first[: limit - 1] or not kept.strip()
+    else:
+        assert out == first
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(min_value=0, max_value=23), st.integers(min_value=0, max_value=59))
+def test_bare_time_property(hour, minute):
+    """A bare HH:MM is that wall-clock time on the given date in the zone."""
+    from zoneinfo import ZoneInfo
+
+    got = parse_when(f"{hour}:{minute:02d}", TZ, dt.date(2024, 8, 12)).astimezone(ZoneInfo(TZ))
+    assert (got.date(), got.hour, got.minute) == (dt.date(2024, 8, 12), hour, minute)

@@ -86,8 +86,9 @@ def read_from_args(args: argparse.Namespace, events_path: str | None = None, kee
     )
 
 
-def print_account(events, out=sys.stdout) -> None:  # noqa: ANN001
-    """Print the per-file account as a table, then rejections and warnings."""
+def print_account(events, out=None) -> None:  # noqa: ANN001
+    """Print the per-file account as a table, then rejections and warnings (on stdout by default)."""
+    out = out or sys.stdout
     rows = events.account
     width = min(60, max((len(a.file) for a in rows), default=4))
     print(f"{'file':{width}}  {'format':20} {'sure':>5} {'lines':>10} {'events':>10} {'contin.':>8} {'rejected':>8}", file=out)

@@ -44,8 +44,9 @@ def _dur(seconds: float | None) -> str:
     return f"{h}h {m:02d}m" if h else f"{m}m {s:02d}s"
 
 
-def print_incident(incident, out=sys.stdout) -> None:  # noqa: ANN001
+def print_incident(incident, out=None) -> None:  # noqa: ANN001
     """A readable summary: milestones with evidence, attempts, gaps, earliest machine signal."""
+    out = out or sys.stdout
     tz = incident.timezone
     print(f"Incident: {incident.title}", file=out)
     print(f"Window:   {_local(incident.window[0], tz)} .. {_local(incident.window[1], tz)}", file=out)
