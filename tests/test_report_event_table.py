@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
+from conftest import SAMPLE_INCIDENT
 
 import timeline as tl
 from timeline.reconstruct import reconstruct
@@ -13,15 +14,8 @@ TZ = "America/Los_Angeles"
 
 
 @pytest.fixture(name="events", scope="module")
-def fixture_events(sample_incident_module):
+def fixture_events():
     """The sample outage as read."""
-    return sample_incident_module
-
-
-@pytest.fixture(name="sample_incident_module", scope="module")
-def fixture_sample_incident_module():
-    from conftest import SAMPLE_INCIDENT
-
     return tl.read(str(SAMPLE_INCIDENT), tz=TZ, quiet=True)
 
 
