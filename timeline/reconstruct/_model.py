@@ -808,10 +808,11 @@ def default_title(incident: Incident) -> str:
         src = first.source if first else sig["source"][0]
         kind_rows = sig.filter(pl.col("source") == src)
         kind = str(kind_rows["kind"][0]) if kind_rows.height else None
-        texts = sig["template"].fill_null("")
+        # What failed, in the failing component's own words (its rows, not the callers' echoes of them).
+        texts = kind_rows["template"].fill_null("") if kind_rows.height else sig["template"].fill_null("")
         conn = int(texts.str.contains(_CONNECTION).sum())
         tout = int(texts.str.contains(_TIMEOUT).sum())
-        noun = "connection failures" if conn * 2 >= sig.height else "timeouts" if tout * 2 >= sig.height else "errors"
+        noun = "connection failures" if conn * 2 >= texts.len() else "timeouts" if tout * 2 >= texts.len() else "errors"
         if kind == "db":
             what = f"Database {noun}"
         else:

@@ -584,7 +584,8 @@ def postmortem_sections(incident: Incident, tz: str | None = None) -> list[tuple
             if det is not None and utc(rule.fires_at) < utc(det.at):
                 fired += f", {duration((utc(det.at) - utc(rule.fires_at)).total_seconds())} before detection"
         runs: d.Inlines = [d.t(f"Alert when {rule.source} logs "), d.code(d.one_line(rule.template, 100)),
-                           d.t(f" {rule.threshold} or more times a minute for {rule.minutes} minutes running ({before}; "
+                           d.t(f" {'at least once' if rule.threshold == 1 else f'{rule.threshold} or more times'} a minute "
+                               f"for {rule.minutes} minutes running ({before}; "
                                f"up to {rule.peak}/min during it{fired}). Owner: "), d.i("TODO")]
         acts.append(d.Item(runs, checkbox=True))
     elif sig:
