@@ -177,3 +177,15 @@ def test_noisy_variant_counts_and_title(tmp_path):
     assert f"**Failed requests:** {n:,}, counted once each at the edge" in inc.postmortem()
     assert inc.title.startswith("Database timeouts on db-primary after ")
     assert len(inc.title) <= 80
+
+
+def test_one_first_seen_row_per_source_during_impact(md):
+    """The failing templates' first lines are one row per source during impact, naming the ones that followed;
+    the restart blip before impact keeps its own row."""
+    rows = [r for r in _rows(md) if r[2].startswith("First '")]
+    during = [r for r in rows if r[1] != "−2m"]
+    sources = [re.search(r"' in (\S+)", r[2]).group(1) for r in during]
+    assert len(sources) == len(set(sources))
+    assert any("terminating connection due to administrator command" in r[2] for r in rows if r[0] == "14:12")
+    pg = next(r for r in during if "db-primary/postgresql" in r[2])
+    assert pg[2].startswith("First 'sorry, too many clients already' in db-primary/postgresql *(then 'remaining connection slots")

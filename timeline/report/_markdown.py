@@ -20,7 +20,7 @@ from timeline.report._common import duration, impact_span, label, resolve_tz, sh
 from timeline.report._impact import measure, suggest_alert
 
 if TYPE_CHECKING:
-    from timeline.reconstruct._model import Attempt, Incident, Milestone
+    from timeline.reconstruct._model import Attempt, Entry, Incident, Milestone
 
 CELL_LIMIT = 160
 """Longest event text kept in a table cell (characters)."""
@@ -139,11 +139,32 @@ def rows(incident: Incident, zone: ZoneInfo) -> list[Row]:
     for a in incident.attempts:
         out.append(_attempt_row(a, paths))
     records = _records(incident, [(e.file, e.line) for e in incident.entries if e.kind == "ticket"])
+    # The first line of each failing template: one row per source, naming the templates that followed in it.
+    # (Lines before impact start, such as a restart's blip, stay rows of their own.)
+    impact_at = incident.at("impact_start")
+    firsts: dict[tuple[str, bool], list[tuple[Entry, str]]] = {}
+    for e in sorted(incident.entries, key=lambda x: utc(x.at)):
+        m = _FIRST.match(e.text) if e.kind == "template" else None
+        if m is not None:
+            during = impact_at is None or utc(e.at) >= utc(impact_at)
+            firsts.setdefault((m.group(2), during), []).append((e, m.group(1)))
+    merged = {id(group[0][0]): group for group in firsts.values() if len(group) > 1}
+    dropped = {id(e) for group in merged.values() for e, _ in group[1:]}
     for e in incident.entries:
         if e.milestone in present:
             continue  # written from the milestone itself (which follows overrides)
         if e.kind == "attempt" and incident.attempts:
             continue  # written from the attempt, which knows whether it worked
+        if id(e) in dropped:
+            continue
+        if id(e) in merged:
+            group = merged[id(e)]
+            names = ", ".join(f"'{t}'" for _, t in group[1:4]) + (f" and {len(group) - 4} more" if len(group) > 4 else "")
+            until = to_local(group[-1][0].at, zone).strftime("%H:%M")
+            runs_t = [d.t(d.one_line(f"First '{group[0][1]}' in {_FIRST.match(e.text).group(2)}", 110)),  # type: ignore[union-attr]
+                      d.t(" "), d.i(d.one_line(f"(then {names} by {until})", 140))]
+            out.append(Row(utc(e.at), 40, runs_t, _where(e.file, e.line, e.source, paths), "event"))
+            continue
         ticket = _ticket_parts(e.text, records.get((e.file, e.line)))
         text = d.one_line(_ticket_words(*ticket) if ticket else e.text, CELL_LIMIT)
         runs: d.Inlines = []
@@ -221,6 +242,7 @@ def _records(incident: Incident, keys: list[tuple[str | None, int | None]]) -> d
     return {(r["file"], r["line"]): r for r in hit.select("file", "line", "ref", "actor", "message").iter_rows(named=True) if (r["file"], r["line"]) in want}
 
 
+_FIRST = re.compile(r"^First '(.*)' in (\S+)$")
 _CHANGE = re.compile(r"^(group|assigned to|assignee|status|priority)\s+(\S+)(?:\s+->\s+(\S+))?$")
 
 
