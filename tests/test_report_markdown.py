@@ -219,9 +219,9 @@ def test_postmortem_summary_gives_start_end_duration(incident):
 def test_postmortem_impact_in_numbers(incident):
     """Impact counts failed requests, tickets, affected services and endpoints from the event table."""
     md = postmortem(incident)
-    assert re.search(r"\*\*Failed requests:\*\* [\d,]+ error responses", md)
-    assert "**Customer tickets:** 2 (ZD-4812, ZD-4815)" in md
-    assert "**Affected services:** orders, postgres-primary, web" in md
+    assert re.search(r"\*\*Failed requests:\*\* [\d,]+, counted in the application logs \(app; no access log", md)
+    assert "**Customer tickets:** 2 (#ZD-4812, #ZD-4815)" in md
+    assert "**Affected services:** app (orders, web), postgres-primary" in md
     assert "`/api/orders`" in md
 
 

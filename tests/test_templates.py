@@ -90,6 +90,27 @@ def test_mask_urls_and_hosts() -> None:
     assert masked("resolve proxy.cse.cuhk.edu.hk error") == "resolve <*> error"
 
 
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("GET /account HTTP/1.1 503", "GET /account HTTP/1.1 503"),
+        ("GET /api/orders/9912 HTTP/1.1 500", "GET <*> HTTP/1.1 500"),
+        ('"POST /cart/items HTTP/2" 502 0', '"POST <*> HTTP/2" 502 <*>'),
+        ("HEAD /health HTTP/1.0 200 in 3ms", "HEAD /health HTTP/1.0 200 in <*>"),
+    ],
+)
+def test_mask_keeps_http_status_and_protocol(message: str, expected: str) -> None:
+    """An HTTP status after the protocol is what failed: it survives masking, other numbers do not."""
+    assert masked(message) == expected
+
+
+def test_templates_of_access_lines_differ_by_status() -> None:
+    """Access-log lines with different statuses make different templates; many paths become one wildcard."""
+    msgs = [f"GET /orders/{i} HTTP/1.1 {status}" for i in range(20) for status in (200, 503)]
+    out = templates(pl.DataFrame({"message": msgs}))
+    assert sorted(set(out["template"])) == ["GET <*> HTTP/1.1 200", "GET <*> HTTP/1.1 503"]
+
+
 def test_mask_keeps_class_names() -> None:
     """Java class names and Android intents are constants of the statement."""
     assert masked("action:android.intent.action.SCREEN_ON") == "action:android.intent.action.SCREEN_ON"

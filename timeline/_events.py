@@ -47,7 +47,7 @@ class EventTable:
             raise ValueError(msg)
         self._df = df
         self.path = Path(path) if path is not None else None
-        self.account = account or []
+        self.account = Account(account or [])
         self.notes = notes or []
         # Events counted as they were read and not kept (read(..., keep_events=False)):
         # one row per (source, level) with len, first and last time.
@@ -78,10 +78,56 @@ class EventTable:
         """Whether the events were counted as they were read and not kept (``keep_events=False``)."""
         return self._df is None and self.path is None
 
+    # Row-keeping polars methods: they return an EventTable with the same account, so a filtered
+    # table still says what was read (and reconstructing from it reports the files read).
+    def _keep(self, df: pl.DataFrame, what: str) -> EventTable:
+        note = f"{what}: {df.height:,} of {self.df.height:,} events kept"
+        return EventTable(df, self.account, [*self.notes, note])
+
+    def filter(self, *predicates: Any, **constraints: Any) -> EventTable:
+        """Rows matching the predicates (as ``polars.DataFrame.filter``), with the account kept."""
+        return self._keep(self.df.filter(*predicates, **constraints), "filtered")
+
+    def head(self, n: int = 5) -> EventTable:
+        """The first ``n`` events, with the account kept."""
+        return self._keep(self.df.head(n), f"head({n})")
+
+    def tail(self, n: int = 5) -> EventTable:
+        """The last ``n`` events, with the account kept."""
+        return self._keep(self.df.tail(n), f"tail({n})")
+
+    def slice(self, offset: int, length: int | None = None) -> EventTable:
+        """A slice of the events, with the account kept."""
+        return self._keep(self.df.slice(offset, length), "sliced")
+
+    def sort(self, by: Any, *more_by: Any, **kwargs: Any) -> EventTable:
+        """The events sorted (as ``polars.DataFrame.sort``), with the account kept."""
+        return EventTable(self.df.sort(by, *more_by, **kwargs), self.account, self.notes)
+
+    def with_columns(self, *exprs: Any, **named: Any) -> EventTable:
+        """The events with columns added or replaced, with the account kept."""
+        return EventTable(self.df.with_columns(*exprs, **named), self.account, self.notes)
+
+    def sample(self, n: int | None = None, **kwargs: Any) -> EventTable:
+        """A random sample of the events, with the account kept."""
+        return self._keep(self.df.sample(n, **kwargs), "sampled")
+
+    # Read-only views of the frame; anything else is asked of ``events.df`` explicitly.
+    _FRAME_ATTRIBUTES = frozenset({
+        "height", "width", "shape", "columns", "schema", "dtypes", "is_empty", "iter_rows", "rows", "row", "to_dicts",
+        "to_dict", "to_arrow", "to_numpy", "get_column", "get_columns", "item", "describe", "glimpse", "estimated_size",
+        "select", "group_by", "group_by_dynamic", "join", "join_asof", "unique", "n_unique", "null_count", "pivot",
+        "unpivot", "write_parquet", "write_csv", "write_ndjson", "write_json", "write_ipc", "partition_by", "drop",
+        "rename", "cast", "collect_schema", "equals", "clone", "plot", "style", "sql", "vstack", "hstack", "max", "min",
+    })
+
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_") or self.counted_only:
             raise AttributeError(name)
-        return getattr(self.df, name)
+        if name in self._FRAME_ATTRIBUTES:
+            return getattr(self.df, name)
+        msg = f"'EventTable' has no attribute {name!r}: the polars frame is events.df (events.df.{name})"
+        raise AttributeError(msg)
 
     def __len__(self) -> int:
         if self.counted_only:
@@ -139,9 +185,19 @@ class EventTable:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
+        files = f"{len(self.account)} file{'s' if len(self.account) != 1 else ''}"
         if self.counted_only:
-            return f"EventTable({len(self):,} events counted, not kept, from {len(self.account)} files, {self.rejected:,} lines rejected)"
-        return f"EventTable({self.df.height:,} events from {len(self.account)} files, {self.rejected:,} lines rejected)\n{self.df!r}"
+            return f"EventTable({len(self):,} events counted, not kept, from {files}, {self.rejected:,} lines rejected)"
+        span = ""
+        if self.df.height:
+            lo, hi = self.df["ts"].min(), self.df["ts"].max()
+            span = f", {lo:%Y-%m-%d %H:%M:%S} to {hi:%Y-%m-%d %H:%M:%S} UTC"
+        return (
+            f"EventTable({self.df.height:,} events from {files}, {self.rejected:,} lines rejected{span})"
+            " - events.df is the polars table, events.account the files read"
+        )
+
+    __str__ = __repr__
 
     def _repr_html_(self) -> str:
         rows = "".join(
@@ -159,3 +215,41 @@ class EventTable:
             f"<p><b>{self.df.height:,} events</b> from {len(self.account)} files; {self.rejected:,} lines rejected</p>"
             f"<table>{head}{rows}</table>" + self.df.head(20)._repr_html_()
         )
+
+
+class Account(list):  # type: ignore[type-arg]
+    """The per-file account of a read: a list of FileAccount, shown and queried as a polars table.
+
+    ``account.frame`` (or ``to_polars()``) is one row per file with its format,
+    how sure the sniffing was, lines, events, continuation lines, blank lines and
+    rejected lines; ``to_pandas()`` the same for pandas. Iterating gives the
+    FileAccount objects with every detail (rejected lines, warnings).
+    """
+
+    COLUMNS = ("file", "format", "confidence", "kind", "lines", "events", "continuation_lines", "blank", "rejected", "tz", "tz_assumed")
+
+    @property
+    def frame(self) -> pl.DataFrame:
+        """The account as a polars DataFrame, one row per file."""
+        rows = [{k: getattr(a, k, None) for k in self.COLUMNS} for a in self]
+        schema = {"file": pl.String, "format": pl.String, "confidence": pl.Float64, "kind": pl.String, "lines": pl.Int64,
+                  "events": pl.Int64, "continuation_lines": pl.Int64, "blank": pl.Int64, "rejected": pl.Int64,
+                  "tz": pl.String, "tz_assumed": pl.Boolean}
+        return pl.DataFrame(rows, schema=schema)
+
+    def to_polars(self) -> pl.DataFrame:
+        """The account as a polars DataFrame."""
+        return self.frame
+
+    def to_pandas(self) -> Any:
+        """The account as a pandas DataFrame."""
+        return self.frame.to_pandas()
+
+    def __repr__(self) -> str:
+        shown = self.frame.select("file", "format", "lines", "events", "continuation_lines", "rejected")
+        with pl.Config(tbl_rows=50, tbl_width_chars=160, fmt_str_lengths=70, tbl_hide_dataframe_shape=True,
+                       tbl_hide_column_data_types=True):
+            return repr(shown)
+
+    def _repr_html_(self) -> str:
+        return self.frame._repr_html_()

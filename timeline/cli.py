@@ -86,8 +86,9 @@ def read_from_args(args: argparse.Namespace, events_path: str | None = None, kee
     )
 
 
-def print_account(events, out=sys.stdout) -> None:  # noqa: ANN001
-    """Print the per-file account as a table, then rejections and warnings."""
+def print_account(events, out=None) -> None:  # noqa: ANN001
+    """Print the per-file account as a table, then rejections and warnings (on stdout by default)."""
+    out = out or sys.stdout
     rows = events.account
     width = min(60, max((len(a.file) for a in rows), default=4))
     print(f"{'file':{width}}  {'format':20} {'sure':>5} {'lines':>10} {'events':>10} {'contin.':>8} {'rejected':>8}", file=out)
@@ -114,12 +115,113 @@ def print_account(events, out=sys.stdout) -> None:  # noqa: ANN001
 
 
 _TEXT_OUTPUTS = {".csv", ".tsv", ".jsonl", ".ndjson", ".json"}
+EVENT_OUTPUTS = (".parquet", ".csv", ".tsv", ".jsonl", ".ndjson", ".json")
+"""What ``--events`` can write, by the file's extension (``-`` writes JSON lines to stdout)."""
+
+
+class UsageError(TimelineError):
+    """A command-line argument cannot be used as given (reported in one line, exit status 2)."""
+
+
+def check_output(path: str | None, option: str, allowed: Sequence[str], *, stdout: bool = True) -> None:
+    """Refuse an output whose extension says another format, or ``-`` where no text can be written."""
+    if path is None:
+        return
+    if path == "-":
+        if not stdout:
+            msg = f"{option} -: this output cannot go to stdout; name a file ({', '.join(allowed)})"
+            raise UsageError(msg)
+        return
+    suffix = Path(path).suffix.lower()
+    if suffix not in allowed:
+        msg = (f"{option} {path}: cannot tell the format from {suffix or 'a name without an extension'}; "
+               f"name the file with one of {', '.join(allowed)}" + (", or - for stdout" if stdout else ""))
+        raise UsageError(msg)
+    parent = Path(path).parent
+    if parent.exists() and not parent.is_dir():
+        msg = f"{option} {path}: {parent} is not a folder"
+        raise UsageError(msg)
+
+
+def write_text(path: str, text: str) -> None:
+    """Write text to a file (its folder made as needed), or to stdout for ``-``."""
+    if path == "-":
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        sys.stdout.flush()
+        return
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+
+
+def check_zones(values: list[str] | None, option: str = "--tz") -> None:
+    """Check ``--tz [GLOB=]ZONE`` values before anything is read, with the closest zone for a misspelt one."""
+    import difflib
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+    for v in values or []:
+        zone = v.rpartition("=")[2]
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            names = sorted(available_timezones())
+            close = difflib.get_close_matches(zone, names, n=1, cutoff=0.6)
+            if not close:
+                tail = [n for n in names if n.lower().endswith("/" + zone.lower()) or n.lower() == zone.lower()]
+                close = tail[:1]
+            hint = f"; did you mean {close[0]!r}?" if close else "; expected an IANA name such as 'America/Los_Angeles' or 'UTC'"
+            msg = f"{option} {v}: unknown time zone {zone!r}{hint}"
+            raise UsageError(msg) from None
+
+
+def check_paths(paths: list[str]) -> None:
+    """Refuse a path that names nothing (a glob with no match, a missing file) before reading anything."""
+    import glob as _glob
+
+    for p in paths:
+        if Path(p).exists():
+            continue
+        if any(ch in p for ch in "*?[") and _glob.glob(p, recursive=True):
+            continue
+        msg = f"{p}: no such file or folder" + ("; the glob matches nothing" if any(ch in p for ch in "*?[") else "")
+        raise UsageError(msg)
+
+
+def check_read_args(args: argparse.Namespace) -> None:
+    """The checks every command that reads evidence makes before reading it."""
+    check_paths(args.paths)
+    check_zones(args.tz)
+    if args.date is not None:
+        import datetime as _dt
+
+        try:
+            _dt.date.fromisoformat(args.date)
+        except ValueError:
+            msg = f"--date {args.date}: expected a date as YYYY-MM-DD, e.g. 2024-08-12"
+            raise UsageError(msg) from None
+
+
+def check_nothing_read(events, paths: Sequence[str] = ()) -> None:  # noqa: ANN001
+    """Fail when there was nothing to read or every line was rejected (after the account is printed)."""
+    if not events.account:
+        msg = "no evidence files found in " + (", ".join(paths) or "the paths given") + (
+            " (" + "; ".join(events.notes[:3]) + ")" if events.notes else "")
+        raise UsageError(msg)
+    lines = sum(a.lines for a in events.account)
+    if len(events) == 0 and lines and events.rejected >= lines - sum(a.blank + a.continuation_lines for a in events.account):
+        msg = f"every line was rejected ({events.rejected:,} of {lines:,}): no events read; see the reasons above, or name the format with --format"
+        raise UsageError(msg)
 
 
 def write_events(events, path: str) -> None:  # noqa: ANN001
-    """Write the event table as Parquet, CSV or JSON lines, by the file's extension."""
-    target = Path(path)
+    """Write the event table as Parquet, CSV or JSON lines, by the file's extension (``-``: JSON lines on stdout)."""
     df = events.df
+    if path == "-":
+        sys.stdout.write(df.write_ndjson())
+        sys.stdout.flush()
+        return
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
     suffix = target.suffix.lower()
     if suffix in {".csv", ".tsv"}:
         df.write_csv(target, separator="\t" if suffix == ".tsv" else ",")
@@ -131,25 +233,35 @@ def write_events(events, path: str) -> None:  # noqa: ANN001
 
 
 def _cmd_read(args: argparse.Namespace) -> int:
+    check_read_args(args)
+    check_output(args.events, "--events", EVENT_OUTPUTS)
+    check_output(args.report_json, "--report-json", (".json",))
     # A Parquet output is written block by block as the logs are read: memory stays bounded
     # whatever their size, at no cost in time. A CSV or JSON-lines output is written from memory.
-    text_output = bool(args.events) and Path(args.events).suffix.lower() in _TEXT_OUTPUTS
+    text_output = bool(args.events) and (args.events == "-" or Path(args.events).suffix.lower() in _TEXT_OUTPUTS)
     if args.stream and (not args.events or text_output):
-        print("timeline read: --stream writes the event table to a Parquet file: name one with --events OUT.parquet", file=sys.stderr)
-        return 2
+        msg = "--stream writes the event table to a Parquet file as it is read: name one with --events OUT.parquet"
+        raise UsageError(msg)
     streamed = bool(args.events) and not text_output
+    if streamed:
+        Path(args.events).parent.mkdir(parents=True, exist_ok=True)
     # With no table asked for, the events are counted as they are read and none is kept.
     events = read_from_args(args, events_path=args.events if streamed else None, keep_events=bool(args.events))
-    print_account(events)
-    print()
-    print(events.summary())
+    # With the events on stdout, the account goes to stderr.
+    info = sys.stderr if "-" in (args.events, args.report_json) else sys.stdout
+    print_account(events, out=info)
+    print(file=info)
+    print(events.summary(), file=info)
+    check_nothing_read(events, args.paths)
     if args.events:
         if not streamed:
             write_events(events, args.events)
-        print(f"events written to {args.events}")
+        if args.events != "-":
+            print(f"events written to {args.events}", file=info)
     if args.report_json:
-        Path(args.report_json).write_text(json.dumps(events.report(), indent=2, default=str))
-        print(f"account written to {args.report_json}")
+        write_text(args.report_json, json.dumps(events.report(), indent=2, default=str))
+        if args.report_json != "-":
+            print(f"account written to {args.report_json}", file=info)
     return 0
 
 
@@ -171,17 +283,23 @@ def build_parser(features: bool = True) -> argparse.ArgumentParser:
     ``features=False`` leaves out the subcommands that live beside their feature,
     so ``timeline read`` does not import reconstruction, templates and trends.
     """
-    parser = argparse.ArgumentParser(prog="timeline", description="Reconstruct incidents from their evidence.")
+    from timeline import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="timeline", description="Reconstruct incidents from their evidence.",
+        epilog="Run 'timeline COMMAND --help' for a command's options; the README's quick start shows a whole run.",
+    )
+    parser.add_argument("--version", action="version", version=f"timeline {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("read", help="read evidence into one event table and account for every line")
     _add_read_options(p)
-    p.add_argument("--events", metavar="OUT", help="write the event table (.parquet, .csv, .jsonl)")
+    p.add_argument("--events", metavar="OUT", help="write the event table: .parquet, .csv, .tsv or .jsonl by the name's extension; - for JSON lines on stdout")
     p.add_argument(
         "--stream", action="store_true",
         help="insist that the event table is written block by block, never held in memory (what a Parquet "
         "--events output always gets): refuse a CSV or JSON-lines output, which is written from memory",
     )
-    p.add_argument("--report-json", metavar="OUT", help="write the per-file account as JSON")
+    p.add_argument("--report-json", metavar="OUT", help="write the per-file account as JSON (- for stdout)")
     p.set_defaults(func=_cmd_read)
     p = sub.add_parser("formats", help="list the known formats")
     p.add_argument("--formats-dir", action="append", metavar="DIR")
@@ -197,8 +315,29 @@ def build_parser(features: bool = True) -> argparse.ArgumentParser:
     return parser
 
 
+_PYTHON_WORDS = (
+    ("pass window=(start, end)", "pass --window START END"),
+    ("window=(start, end)", "--window START END"),
+    ("name one with format=", "name one with --format NAME"),
+    ("(pass date= to set it)", "(pass --date YYYY-MM-DD to set it)"),
+    ("keep_events=False", "no --events"),
+)
+
+
+def cli_words(message: str) -> str:
+    """An error written for Python callers, in the command's own words (options, not keyword arguments)."""
+    for py, cli in _PYTHON_WORDS:
+        message = message.replace(py, cli)
+    return message
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the `timeline` command."""
+    """Run the `timeline` command.
+
+    A user's mistake (a bad option, a missing file, evidence that cannot be read)
+    is one line on stderr naming the argument and the fix, and exit status 2;
+    never a traceback.
+    """
     words = list(sys.argv[1:] if argv is None else argv)
     _tune_allocator()
     own = bool(words) and words[0] in _OWN_COMMANDS
@@ -207,10 +346,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except TimelineError as exc:
-        print(f"timeline: error: {exc}", file=sys.stderr)
+        print(f"timeline {args.command}: error: {cli_words(str(exc))}", file=sys.stderr)
+        return 2
+    except (FileNotFoundError, IsADirectoryError, PermissionError, NotADirectoryError) as exc:
+        name = exc.filename or ""
+        why = {FileNotFoundError: "no such file or folder", IsADirectoryError: "is a folder, expected a file",
+               PermissionError: "permission denied", NotADirectoryError: "a part of the path is not a folder"}[type(exc)]
+        print(f"timeline {args.command}: error: {name}: {why}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         return 0
+    except KeyboardInterrupt:
+        print(f"timeline {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -127,10 +127,24 @@ _SPACES = (r"\s\s+|[\t\n\r\f\v]", " ")
 _ALNUM = re.compile(r"[A-Za-z0-9]")
 
 
+# An HTTP status code after the protocol ("GET /a HTTP/1.1 503") says what failed: it is
+# kept, with the protocol, through the masks. Before them it is written as one word of
+# letters and digits that no mask touches (no word boundary before a digit, no dot, slash
+# or underscore), and written back after them.
+_HTTP_STATUS_IN = (r"\bHTTP/(\d)(?:\.(\d))?(\"?)\s+([1-5]\d\d)\b", "HTTPv${1}p${2}q${3}s${4}")
+_HTTP_STATUS_OUT = (
+    (r"\bHTTPv(\d)p(\d)q(\"?)s(\d{3})\b", "HTTP/${1}.${2}${3} ${4}"),
+    (r"\bHTTPv(\d)pq(\"?)s(\d{3})\b", "HTTP/${1}${2} ${3}"),
+)
+
+
 def _mask_expr(e: Any, first_line: bool = True) -> Any:
     if first_line:
         e = e.str.replace(r"[\r\n][\s\S]*$", "")
+    e = e.str.replace_all(*_HTTP_STATUS_IN)
     for _name, pattern, repl in MASKS:
+        e = e.str.replace_all(pattern, repl)
+    for pattern, repl in _HTTP_STATUS_OUT:
         e = e.str.replace_all(pattern, repl)
     e = e.str.replace_all(*_EMPTY).str.replace_all(*_COLLAPSE).str.replace_all(*_BRACKETED)
     e = e.str.replace_all(*_COLLAPSE).str.replace_all(*_SPACES).str.strip_chars()

@@ -15,7 +15,7 @@ from timeline._errors import ReconstructError
 from timeline.reconstruct import _finders as fd
 from timeline.reconstruct import _signals as sg
 from timeline.reconstruct._entries import build_entries
-from timeline.reconstruct._model import GAPS, MILESTONES, Attempt, Entry, Evidence, Incident, MachineSignal, Milestone
+from timeline.reconstruct._model import GAPS, MILESTONES, earliest_signal, Attempt, Entry, Evidence, Incident, MachineSignal, Milestone
 from timeline.reconstruct._rules import load_rules
 from timeline.reduce import choose_bucket, reduce_polars
 from timeline.schema import as_polars, sort_events
@@ -199,24 +199,9 @@ def _as_utc(value: Any, tz: str) -> dt.datetime:
 
 
 def apply_annotations(incident: Incident, annotations: str | Path | Mapping[str, Any]) -> Incident:
-    """Apply milestone overrides from a TOML/JSON file or a mapping; inferred values are kept beside them."""
-    if isinstance(annotations, Mapping):
-        data = dict(annotations)
-    else:
-        path = Path(annotations)
-        text = path.read_text(encoding="utf-8")
-        try:
-            data = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
-        except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
-            msg = f"annotations file {path}: cannot be read: {exc}"
-            raise ReconstructError(msg) from exc
-    data = data.get("milestones", data)
-    for name, value in data.items():
-        if isinstance(value, Mapping):
-            incident.set(name, value["at"], note=value.get("note"), by=value.get("by"))
-        else:
-            incident.set(name, value)
-    return incident
+    """Apply a title and milestone overrides from a TOML/JSON file or a mapping (checked all at once;
+    inferred values are kept beside them): :meth:`Incident.annotate`."""
+    return incident.annotate(annotations)
 
 
 def _one(
@@ -240,13 +225,10 @@ def _one(
     det = found["detected"]
     lo = min([m.at for m in found.values() if m] + [start])
     hi = max([m.at for m in found.values() if m] + [ctx.end])
-    signal = None
     sig_from = trig.at if trig else start
-    sig_rows = core.filter(pl.col("ts") >= sig_from).sort("ts")
-    if sig_rows.height:
-        r = sig_rows.row(0, named=True)
-        lead = (det.at - r["ts"]).total_seconds() if det else None
-        signal = MachineSignal(r["ts"], r["template"], r["source"], lead, fd.evidence(sig_rows, 1))
+    # The earliest machine signal, knowing each source's time precision (a line stamped to the
+    # second may have been written up to a second later than another's millisecond).
+    signal = earliest_signal(core.filter(pl.col("ts") >= sig_from), det.at if det else None)
     chain = sig.filter(pl.col("ts") >= start).sort("ts")
     title_bits = sorted(set(chain["source"].head(50).to_list()))[:3]
     incident = Incident(
@@ -275,4 +257,5 @@ def _one(
             (pl.col("first_seen") >= lo).alias("new"),
         )
     incident.entries = build_entries(incident, df, sig, rules)
+    incident.title = incident.default_title()  # the default title in words: timeline.reconstruct._model.default_title
     return incident

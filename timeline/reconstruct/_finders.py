@@ -155,6 +155,18 @@ class Context:
 # --- impact ------------------------------------------------------------------------------------
 
 
+def _by_latest_moment(rows: pl.DataFrame) -> pl.DataFrame:
+    """Rows ordered by the latest moment each could have happened (its time plus its source's precision)."""
+    from timeline.reconstruct._model import time_precision
+
+    return (
+        time_precision(rows)
+        .with_columns((pl.col("ts") + pl.duration(microseconds=pl.col("precision_us"))).alias("_latest"))
+        .sort("_latest", "precision_us", "ts", "file", "line", nulls_last=True)
+        .drop("_latest", "precision_us")
+    )
+
+
 def find_impact_start(ctx: Context) -> Milestone | None:
     """The first error of the burst: its bursting templates' lines chained back without a pause
     longer than any the burst itself took."""
@@ -162,6 +174,9 @@ def find_impact_start(ctx: Context) -> Milestone | None:
     if chain.height == 0:
         ctx.missing["impact_start"] = "the burst holds no error event to start the impact from"
         return None
+    # Knowing each source's precision: nginx's 14:14:37 may be any time in that second, so
+    # PostgreSQL's 14:14:37.412 in it is the earliest the evidence can place.
+    chain = _by_latest_moment(chain)
     first = chain.row(0, named=True)
     ctx.start = first["ts"]
     return Milestone(
@@ -413,14 +428,14 @@ def find_detected(ctx: Context) -> Milestone | None:
     # (a ticket stamped 14:30 was created between 14:30:00 and 14:31:00).
     def when(frame: pl.DataFrame) -> dt.datetime:
         first = frame.head(1)
-        return first["ts"][0] + dt.timedelta(seconds=sg.time_precision(frame["ts"]) / 2)
+        return first["ts"][0] + dt.timedelta(seconds=sg.record_precision(frame["ts"]) / 2)
 
     by, frame, rule = min(found, key=lambda f: when(f[1]))
-    precision = sg.time_precision(frame["ts"])
+    precision = sg.record_precision(frame["ts"])
     if precision > 1:
         # A record known to the second inside the coarse record's interval came first as far as
         # anyone can tell: prefer what is known.
-        inside = [f for f in found if f[1] is not frame and sg.time_precision(f[1]["ts"]) < precision
+        inside = [f for f in found if f[1] is not frame and sg.record_precision(f[1]["ts"]) < precision
                   and frame["ts"][0] <= f[1]["ts"][0] < frame["ts"][0] + dt.timedelta(seconds=precision)]
         if inside:
             coarse_by, coarse_at = by, frame["ts"][0]

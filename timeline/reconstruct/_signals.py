@@ -255,7 +255,7 @@ class Scales:
         return f"errors every {minutes(self.mean_gap)} on average, pausing at most {minutes(self.max_gap)} while bursting"
 
 
-def time_precision(times: pl.Series) -> float:
+def record_precision(times: pl.Series) -> float:
     """How finely a column of times is written: 60 s for whole minutes, 1 s for whole seconds, else 1 ms."""
     if times.len() == 0:
         return 0.001
@@ -268,7 +268,7 @@ def time_precision(times: pl.Series) -> float:
 def scales(core: pl.DataFrame, burst: Burst, settings: Settings) -> Scales:
     """Time scales of the burst: its core errors' mean spacing and longest pause."""
     times = core.filter(pl.col("ts").is_between(burst.start, burst.end))["ts"].sort()
-    precision = max((time_precision(g["ts"]) for _, g in core.group_by("file")), default=0.001)
+    precision = max((record_precision(g["ts"]) for _, g in core.group_by("file")), default=0.001)
     if times.len() >= 2:
         secs = times.dt.epoch("us").cast(pl.Float64).to_numpy() / 1e6
         gaps = np.diff(secs)

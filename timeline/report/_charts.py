@@ -21,7 +21,7 @@ import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
 
-from timeline.reconstruct._model import MILESTONES
+from timeline.reconstruct._model import MILESTONES, cut_words
 from timeline.report._common import SHORT, impact_span, naive_local, resolve_tz, utc
 
 if TYPE_CHECKING:
@@ -89,7 +89,7 @@ def _esc_expr(col: str, limit: int = HOVER_CHARS) -> pl.Expr:
 
 
 def _base_layout(fig: go.Figure, title: str, tzname: str, incident_title: str, height: int) -> None:
-    sub = incident_title if len(incident_title) <= 90 else incident_title[:89] + "…"
+    sub = cut_words(incident_title, 90)
     fig.update_layout(
         title={"text": f"{html.escape(title)}<br><sup>{html.escape(sub)} · times in {html.escape(tzname)}</sup>", "x": 0.01, "xanchor": "left",
                "y": 1, "yanchor": "top", "yref": "container", "pad": {"t": 28}},

@@ -95,7 +95,11 @@ def one_line(text: str, limit: int = 160) -> str:
     first = next((ln.strip() for ln in str(text).splitlines() if ln.strip()), "")
     more = first != str(text).strip()
     if len(first) > limit:
-        return first[: limit - 1].rstrip() + "…"
+        cut = first[: limit - 1]
+        space = cut.rfind(" ")
+        if space >= limit // 2:  # cut at a word; a single long token (a URL) is cut where it must be
+            cut = cut[:space]
+        return cut.rstrip(" ,;:(-–—") + "…"
     return first + (" …" if more else "")
 
 

@@ -7,6 +7,7 @@ is written as Markdown (GitHub, Confluence, JupyterLab) and as escaped HTML.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -16,9 +17,10 @@ import polars as pl
 from timeline.reconstruct._model import GAPS, MILESTONES
 from timeline.report import _doc as d
 from timeline.report._common import duration, impact_span, label, resolve_tz, short_paths, to_local, utc
+from timeline.report._impact import measure, suggest_alert
 
 if TYPE_CHECKING:
-    from timeline.reconstruct._model import Attempt, Incident, Milestone
+    from timeline.reconstruct._model import Attempt, Entry, Incident, Milestone
 
 CELL_LIMIT = 160
 """Longest event text kept in a table cell (characters)."""
@@ -46,6 +48,7 @@ class Row:
     kind: str = "event"  # milestone | attempt | failed | signal | gap | event
     milestone: str | None = None
     blank_time: bool = False
+    ticket: tuple[str, str, str] | None = None  # (ref, who, body) of a ticket update, for collapsing repeats
 
 
 def _where(file: str | None, line: int | None, source: str | None, paths: dict[str, str]) -> str:
@@ -135,12 +138,35 @@ def rows(incident: Incident, zone: ZoneInfo) -> list[Row]:
             out.append(_milestone_row(name, m, incident, paths, zone))
     for a in incident.attempts:
         out.append(_attempt_row(a, paths))
+    records = _records(incident, [(e.file, e.line) for e in incident.entries if e.kind == "ticket"])
+    # The first line of each failing template: one row per source, naming the templates that followed in it.
+    # (Lines before impact start, such as a restart's blip, stay rows of their own.)
+    impact_at = incident.at("impact_start")
+    firsts: dict[tuple[str, bool], list[tuple[Entry, str]]] = {}
+    for e in sorted(incident.entries, key=lambda x: utc(x.at)):
+        m = _FIRST.match(e.text) if e.kind == "template" else None
+        if m is not None:
+            during = impact_at is None or utc(e.at) >= utc(impact_at)
+            firsts.setdefault((m.group(2), during), []).append((e, m.group(1)))
+    merged = {id(group[0][0]): group for group in firsts.values() if len(group) > 1}
+    dropped = {id(e) for group in merged.values() for e, _ in group[1:]}
     for e in incident.entries:
         if e.milestone in present:
             continue  # written from the milestone itself (which follows overrides)
         if e.kind == "attempt" and incident.attempts:
             continue  # written from the attempt, which knows whether it worked
-        text = d.one_line(e.text, CELL_LIMIT)
+        if id(e) in dropped:
+            continue
+        if id(e) in merged:
+            group = merged[id(e)]
+            names = ", ".join(f"'{t}'" for _, t in group[1:4]) + (f" and {len(group) - 4} more" if len(group) > 4 else "")
+            until = to_local(group[-1][0].at, zone).strftime("%H:%M")
+            runs_t = [d.t(d.one_line(f"First '{group[0][1]}' in {_FIRST.match(e.text).group(2)}", 110)),  # type: ignore[union-attr]
+                      d.t(" "), d.i(d.one_line(f"(then {names} by {until})", 140))]
+            out.append(Row(utc(e.at), 40, runs_t, _where(e.file, e.line, e.source, paths), "event"))
+            continue
+        ticket = _ticket_parts(e.text, records.get((e.file, e.line)))
+        text = d.one_line(_ticket_words(*ticket) if ticket else e.text, CELL_LIMIT)
         runs: d.Inlines = []
         if e.failed:
             runs.append(d.t("❌ "))
@@ -149,7 +175,7 @@ def rows(incident: Incident, zone: ZoneInfo) -> list[Row]:
         runs.append(d.t(text))
         if e.failed:
             runs += [d.t(" — "), d.i("did not stop errors")]
-        out.append(Row(utc(e.at), 40, runs, _where(e.file, e.line, e.source, paths), "failed" if e.failed else "event"))
+        out.append(Row(utc(e.at), 40, runs, _where(e.file, e.line, e.source, paths), "failed" if e.failed else "event", ticket=ticket))
 
     sig, det = incident.signal, incident.milestone("detected")
     if sig is not None:
@@ -162,9 +188,90 @@ def rows(incident: Incident, zone: ZoneInfo) -> list[Row]:
     for start, end in incident.silent_periods:
         mins = duration((utc(end) - utc(start)).total_seconds())
         span = f" ({to_local(start, zone):%H:%M}–{to_local(end, zone):%H:%M})"
-        out.append(Row(utc(start), 99, [d.t("⏱ "), d.i(f"gap: {mins} without recorded action"), d.t(span)], "", "gap", blank_time=True))
+        # After every row of the minute it starts in: the table shows minutes, so a callout
+        # placed at its exact second would split that minute's rows.
+        after = to_local(start, zone).replace(second=0, microsecond=0) + dt.timedelta(minutes=1) - dt.timedelta(microseconds=1)
+        out.append(Row(utc(after), 99, [d.t("⏱ "), d.i(f"gap: {mins} without recorded action"), d.t(span)], "", "gap", blank_time=True))
     out.sort(key=lambda r: (r.at, r.rank))
+    return _collapse_repeats(out, zone)
+
+
+def _plain(runs: d.Inlines) -> str:
+    return "".join(text for _style, text in runs)
+
+
+def _key(r: Row) -> str:
+    return f"ticket:{r.ticket[1]}:{r.ticket[2]}" if r.ticket else _plain(r.runs)
+
+
+def _collapse_repeats(rows_: list[Row], zone: ZoneInfo) -> list[Row]:
+    """Identical event rows (the same status update posted again and again) become one row with a count."""
+    groups: dict[str, list[Row]] = {}
+    for r in rows_:
+        if r.kind == "event":
+            groups.setdefault(_key(r), []).append(r)
+    out: list[Row] = []
+    for r in rows_:
+        same = groups.get(_key(r)) if r.kind == "event" else None
+        if same is None or len(same) == 1:
+            out.append(r)
+            continue
+        if same[0] is not r:
+            continue
+        last = to_local(same[-1].at, zone)
+        if r.ticket:
+            refs = list(dict.fromkeys(x.ticket[0] for x in same if x.ticket))
+            r.runs = [d.t(d.one_line(_ticket_words(", #".join(refs), r.ticket[1], r.ticket[2], plural=len(refs) > 1), CELL_LIMIT))]
+        r.runs = [*r.runs, d.t(" "), d.i(f"(posted {len(same)} times, until {last:%H:%M})")]
+        out.append(r)
     return out
+
+
+def _records(incident: Incident, keys: list[tuple[str | None, int | None]]) -> dict[tuple[str | None, int | None], dict[str, Any]]:
+    """The event rows behind some entries, by (file, line)."""
+    ev = incident.events
+    keys = [k for k in keys if k[0] is not None and k[1] is not None]
+    if ev is None or not keys:
+        return {}
+    ev = getattr(ev, "df", ev)
+    if not isinstance(ev, pl.DataFrame) or not {"file", "line", "ref"} <= set(ev.columns):
+        return {}
+    files = sorted({k[0] for k in keys})
+    hit = ev.filter(pl.col("file").is_in(files) & pl.col("line").is_in(sorted({int(k[1]) for k in keys})))  # type: ignore[arg-type]
+    want = set(keys)
+    return {(r["file"], r["line"]): r for r in hit.select("file", "line", "ref", "actor", "message").iter_rows(named=True) if (r["file"], r["line"]) in want}
+
+
+_FIRST = re.compile(r"^First '(.*)' in (\S+)$")
+_CHANGE = re.compile(r"^(group|assigned to|assignee|status|priority)\s+(\S+)(?:\s+->\s+(\S+))?$")
+
+
+def _ticket_parts(text: str, record: dict[str, Any] | None) -> tuple[str, str, str] | None:
+    """(ticket ref, who, what in words) for an entry that is a ticket update's own text, else None."""
+    if record is None or not record.get("ref"):
+        return None
+    who = str(record.get("actor") or "")
+    message = str(record.get("message") or "")
+    first = next((ln.strip() for ln in message.splitlines() if ln.strip()), "")
+    if not first or first[:60] not in text:
+        return None  # a summary written over the record (e.g. "6 more tickets"), not the record itself
+    comments, changes = [], []
+    for ln in (ln.strip() for ln in message.splitlines() if ln.strip()):
+        m = _CHANGE.match(ln)
+        if m is None:
+            comments.append(ln)
+        elif m.group(1) == "group" and m.group(3):
+            changes.append(f"moved from group {m.group(2)} to group {m.group(3)}")
+        else:
+            changes.append(ln.replace(" -> ", " → "))
+    body = " ".join(comments) if comments else "; ".join(changes)
+    return str(record["ref"]), who, body
+
+
+def _ticket_words(ref: str, who: str, body: str, *, plural: bool = False) -> str:
+    # The ticket export names no one: a user id is said to be one rather than shown bare.
+    by = f" (by {'user ' + who if who.isdigit() else who})" if who else ""
+    return f"Ticket{'s' if plural else ''} #{ref}{by}: {body}"
 
 
 def _tplus(at: dt.datetime, origin: dt.datetime | None, zone: ZoneInfo) -> str:
@@ -276,54 +383,61 @@ def to_markdown(incident: Incident, tz: str | None = None) -> str:
 # ------------------------------------------------------------------ postmortem
 
 
-def _impact_numbers(incident: Incident) -> dict[str, Any]:
-    """Failed requests, tickets, affected services and endpoints, counted from the event table."""
-    out: dict[str, Any] = {}
+def _tickets(incident: Incident) -> list[str] | int | None:
     ev = incident.events
-    span = impact_span(incident)
-    if ev is None or span is None:
-        return out
+    if ev is None:
+        return None
     ev = getattr(ev, "df", ev)
     if not isinstance(ev, pl.DataFrame):
         ev = pl.from_pandas(ev)
-    if ev.is_empty():
-        return out
-    start, end = utc(span[0]), utc(span[1])
-    cols = ev.columns
-    in_impact = ev.lazy().filter((pl.col("ts") >= start) & (pl.col("ts") <= end))
-    errors = in_impact.filter(
-        pl.col("level").cast(pl.String).is_in(["error", "critical"]) & pl.col("kind").cast(pl.String).is_in(_MACHINE_KINDS)
-    )
-    by_source = errors.group_by("source").agg(n=pl.len()).sort("n", descending=True).collect()
-    out["errors_by_source"] = list(by_source.iter_rows())
-    app = errors.filter(pl.col("kind").cast(pl.String) == "log")
-    endpoint = pl.col("message").str.extract(r"\b(?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)\s+(/[^\s?\"'#]*)", 1)
-    if "attrs" in cols:
-        for key in ("path", "endpoint", "url", "route"):
-            endpoint = endpoint.fill_null(pl.col("attrs").str.json_path_match(f"$.{key}"))
-    endpoint = endpoint.str.replace_all(r"/[0-9a-fA-F-]{8,}|/\d+", "/{id}")
-    eps = (
-        app.with_columns(endpoint=endpoint)
-        .filter(pl.col("endpoint").is_not_null())
-        .group_by("endpoint")
-        .agg(n=pl.len())
-        .sort(["n", "endpoint"], descending=[True, False])
-        .collect()
-    )
-    out["failed_requests"] = int(eps["n"].sum()) if eps.height else None
-    out["error_events"] = int(by_source["n"].sum()) if by_source.height else 0
-    out["endpoints"] = list(eps.iter_rows())
-    svc = pl.coalesce(pl.col("service"), pl.col("source")) if "service" in cols else pl.col("source")
-    out["services"] = errors.select(svc.alias("s")).unique().sort("s").collect()["s"].to_list()
     w0, w1 = utc(incident.window[0]), utc(incident.window[1])
     tickets = ev.lazy().filter((pl.col("kind").cast(pl.String) == "ticket") & (pl.col("ts") >= w0) & (pl.col("ts") <= w1))
     refs = tickets.filter(pl.col("ref").is_not_null()).select(pl.col("ref").unique()).collect()["ref"].sort().to_list()
     if refs:
-        out["tickets"] = refs
-    else:
-        created = tickets.filter(pl.col("action") == "created").select(pl.len()).collect().item()
-        out["tickets"] = created
-    return out
+        return refs
+    return int(tickets.filter(pl.col("action") == "created").select(pl.len()).collect().item())
+
+
+def impact_items(incident: Incident) -> list[d.Item]:
+    """The Impact bullets: failed requests counted once (and where), error lines, tickets, services, endpoints."""
+    nums = measure(incident)
+    items: list[d.Item] = []
+    if nums is None:
+        return [d.Item([d.i("No event table attached: impact numbers could not be counted.")])]
+    if nums.failed_requests is not None:
+        where = ", ".join(nums.counted_in)
+        if nums.layer == "edge":
+            codes = ", ".join(f"{n:,} × {c}" for c, n in nums.statuses)
+            text = f" {nums.failed_requests:,}, counted once each at the edge ({where}: {codes})"
+            kids: list[d.Inlines] = []
+            if nums.other_layer_lines:
+                kids.append([d.t(f"the applications' {nums.other_layer_lines:,} error lines for requests are not counted again: "
+                                 f"{nums.matched:,} of them match an edge request by method, path and time")])
+            if nums.background:
+                kids.append([d.t(f"{nums.background:,} other 5xx responses in the same time are the usual background, not this incident")])
+            items.append(d.Item([d.b("Failed requests:"), d.t(text)], kids))
+        else:
+            items.append(d.Item([d.b("Failed requests:"), d.t(f" {nums.failed_requests:,}, counted in the application logs ({where}; no access log in the evidence), one per request id")]))
+    if nums.errors_by_source:
+        kids = [[d.t(f"{src}: {n:,}")] for src, n in nums.errors_by_source]
+        if nums.other_errors:
+            other = sum(n for _, n in nums.other_errors)
+            kids.append([d.i(f"not counted: {other:,} other error lines in the same time ({', '.join(f'{s} {n:,}' for s, n in nums.other_errors[:4])}) belong to no bursting template")])
+        items.append(d.Item([d.b("Error lines:"), d.t(f" {nums.error_lines:,} of the incident's failing templates during impact")], kids))
+    tk = _tickets(incident)
+    if isinstance(tk, list):
+        items.append(d.Item([d.b("Customer tickets:"), d.t(f" {len(tk)}" + (f" ({', '.join('#' + t for t in tk[:10])}{', …' if len(tk) > 10 else ''})" if tk else ""))]))
+    elif tk:
+        items.append(d.Item([d.b("Customer tickets:"), d.t(f" {tk}")]))
+    if nums.services:
+        items.append(d.Item([d.b("Affected services:"), d.t(" " + ", ".join(nums.services[:12]))]))
+    if nums.endpoints:
+        kids = [[d.code(ep), d.t(f": {n:,} failed")] for ep, n in nums.endpoints[:10]]
+        more = len(nums.endpoints) - 10
+        if more > 0:
+            kids.append([d.t(f"{more} more")])
+        items.append(d.Item([d.b("Affected endpoints:"), d.t(f" {len(nums.endpoints)}")], kids))
+    return items
 
 
 def _evidence_items(evidence: Any, paths: dict[str, str], limit: int = 3) -> list[d.Inlines]:
@@ -385,27 +499,7 @@ def postmortem_sections(incident: Incident, tz: str | None = None) -> list[tuple
 
     # Impact
     impact: list[d.Block] = [d.Heading(2, "Impact")]
-    nums = _impact_numbers(incident)
-    items: list[d.Item] = []
-    if nums:
-        fr = nums.get("failed_requests")
-        if fr is not None:
-            items.append(d.Item([d.b("Failed requests:"), d.t(f" {fr:,} error responses logged during impact")]))
-        if nums.get("errors_by_source"):
-            kids = [[d.t(f"{src}: {n:,}")] for src, n in nums["errors_by_source"]]
-            items.append(d.Item([d.b("Error events:"), d.t(f" {nums['error_events']:,} in the logs during impact")], kids))
-        tk = nums.get("tickets")
-        if isinstance(tk, list):
-            items.append(d.Item([d.b("Customer tickets:"), d.t(f" {len(tk)}" + (f" ({', '.join(tk[:10])}{', …' if len(tk) > 10 else ''})" if tk else ""))]))
-        elif tk is not None:
-            items.append(d.Item([d.b("Customer tickets:"), d.t(f" {tk}")]))
-        if nums.get("services"):
-            items.append(d.Item([d.b("Affected services:"), d.t(" " + ", ".join(str(s) for s in nums["services"][:20]))]))
-        if nums.get("endpoints"):
-            kids = [[d.code(ep), d.t(f": {n:,} failed")] for ep, n in nums["endpoints"][:10]]
-            items.append(d.Item([d.b("Affected endpoints:"), d.t(f" {len(nums['endpoints'])}")], kids))
-    else:
-        items.append(d.Item([d.i("No event table attached: impact numbers could not be counted.")]))
+    items = impact_items(incident)
     items.append(d.Item([d.b("Users:"), d.t(" "), d.i("TODO: who was affected and how")]))
     items.append(d.Item([d.b("Business:"), d.t(" "), d.i("TODO: revenue, SLAs, customer trust")]))
     impact.append(d.Bullets(items))
@@ -502,7 +596,21 @@ def postmortem_sections(incident: Incident, tz: str | None = None) -> list[tuple
     # Action items
     actions: list[d.Block] = [d.Heading(2, "Action Items")]
     acts: list[d.Item] = []
-    if sig:
+    rule = suggest_alert(incident) if sig else None
+    if rule is not None:
+        before = (f"at most {rule.baseline_max}/min in the {duration(rule.baseline_minutes * 60)} before the incident"
+                  if rule.baseline_max else f"never logged in the {duration(rule.baseline_minutes * 60)} before the incident")
+        fired = ""
+        if rule.fires_at is not None:
+            fired = f"; it would have fired at {to_local(rule.fires_at, zone):%H:%M}"
+            if det is not None and utc(rule.fires_at) < utc(det.at):
+                fired += f", {duration((utc(det.at) - utc(rule.fires_at)).total_seconds())} before detection"
+        runs: d.Inlines = [d.t(f"Alert when {rule.source} logs "), d.code(d.one_line(rule.template, 100)),
+                           d.t(f" {'at least once' if rule.threshold == 1 else f'{rule.threshold} or more times'} a minute "
+                               f"for {rule.minutes} minutes running ({before}; "
+                               f"up to {rule.peak}/min during it{fired}). Owner: "), d.i("TODO")]
+        acts.append(d.Item(runs, checkbox=True))
+    elif sig:
         acts.append(d.Item([d.t("Alert on "), d.code(d.one_line(sig.template, 100)), d.t(f" in {sig.source}" + (f" (would have fired {duration(sig.lead_time_s)} before detection)" if sig.lead_time_s else "") + ". Owner: "), d.i("TODO")], checkbox=True))
     if trig:
         acts.append(d.Item([d.t("Review the change that triggered this and its validation before rollout. Owner: "), d.i("TODO")], checkbox=True))

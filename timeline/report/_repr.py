@@ -6,6 +6,7 @@ import html
 from typing import TYPE_CHECKING
 
 from timeline.reconstruct._model import MILESTONES
+from timeline.report._doc import one_line
 from timeline.report._common import duration, label, resolve_tz, short_paths, to_local
 from timeline.report._markdown import key_intervals
 
@@ -43,7 +44,7 @@ def incident_repr_html(incident: Incident) -> str:
             continue
         ev = m.evidence[0] if m.evidence else None
         where = e(f"{paths.get(ev.file, ev.file)}:{ev.line}" if ev and ev.file else (ev.source if ev else ""))
-        msg = e((ev.message if ev else m.rule)[:160])
+        msg = e(one_line(ev.message if ev else m.rule, 160))
         flag = ""
         if m.inferred is not None or m.rule.startswith("set by a person"):
             was = f"inferred {to_local(m.inferred.at, zone):{fmt}}" if m.inferred is not None else "not inferred"
@@ -54,14 +55,14 @@ def incident_repr_html(incident: Incident) -> str:
         )
     attempts = "".join(
         f"<li>{'❌' if a.effective is False else ('✅' if a.effective else '•')} {e(loc(a.at))} "
-        f"<b>{e(a.action)}</b>: {e(a.text[:160])}</li>"
+        f"<b>{e(a.action)}</b>: {e(one_line(a.text, 160))}</li>"
         for a in incident.attempts
     )
     sig = ""
     if incident.signal is not None:
         s = incident.signal
         lead = f", {duration(s.lead_time_s)} before detection" if s.lead_time_s else ""
-        sig = f'<p class="warn">Earliest machine signal: <code>{e(s.template[:160])}</code> in {e(s.source)} at {e(loc(s.at))}{e(lead)}</p>'
+        sig = f'<p class="warn">Earliest machine signal: <code>{e(one_line(s.template, 160))}</code> in {e(s.source)} at {e(loc(s.at))}{e(lead)}</p>'
     silent = "".join(
         f"<li>⏱ {e(duration((b - a).total_seconds()))} without recorded action from {e(loc(a))}</li>" for a, b in incident.silent_periods
     )

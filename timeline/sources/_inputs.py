@@ -136,10 +136,21 @@ def _walk(folder: Path, root: Path, found: dict[Path, InputFile], notes: list[st
             if name.startswith(".") or name in _SKIP_NAMES:
                 notes.append(f"{path}: hidden file skipped")
                 continue
-            if _DOC_FILE.search(name):
-                notes.append(f"{path}: documentation file in an evidence folder, skipped (name it directly to read it)")
+            if _DOC_FILE.search(name) and path.is_file() and not _holds_notes(path):
+                notes.append(f"{path}: documentation (no timed incident notes in it), skipped; name it directly to read it anyway")
                 continue
             if not path.is_file():
                 notes.append(f"{path}: not a regular file (broken link, socket or device); skipped")
                 continue
             found.setdefault(path.resolve(), InputFile(path, root))
+
+
+def _holds_notes(path: Path) -> bool:
+    """Whether a file named like documentation is in fact incident notes (``14:35 lee: escalating``), by its content."""
+    from timeline.sources.documents import readers
+
+    reader = readers().get("notes")
+    try:
+        return reader is not None and reader.detect(path) > 0
+    except OSError:
+        return False
