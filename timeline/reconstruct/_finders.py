@@ -703,10 +703,12 @@ def judge_attempts(ctx: Context, raw: list[dict[str, Any]]) -> list[Attempt]:
 
 
 def silent_periods(ctx: Context) -> list[tuple[dt.datetime, dt.datetime]]:
-    """Stretches during impact with no human action recorded, longer than a fifth of the impact
-    (at least ``min_silence``)."""
+    """Stretches during impact with no human action recorded, longer than 15% of the impact
+    (at least ``min_silence``, and longer than a pause of the burst)."""
     assert ctx.start is not None
-    threshold = ctx.settings.silence or dt.timedelta(seconds=max(ctx.settings.min_silence.total_seconds(), 0.2 * ctx.impact_s))
+    threshold = ctx.settings.silence or dt.timedelta(
+        seconds=max(ctx.settings.min_silence.total_seconds(), 2 * ctx.scales.quiet, 0.15 * ctx.impact_s)
+    )
     times = [ctx.start, *ctx.people.filter(pl.col("ts").is_between(ctx.start, ctx.end))["ts"].sort().to_list(), ctx.end]
     return [(a, b) for a, b in zip(times, times[1:], strict=False) if b - a > threshold]
 

@@ -713,6 +713,18 @@ def time_precision(rows: pl.DataFrame) -> pl.DataFrame:
     return rows.join(per, on="source", how="left")
 
 
+def during(rows: pl.DataFrame, start: dt.datetime, end: dt.datetime) -> pl.DataFrame:
+    """The rows that may have happened in [start, end], knowing each source's precision: a line
+    stamped 14:14:37 by a source that writes whole seconds may be from 14:14:37.412 on."""
+    if rows.height == 0:
+        return rows
+    return (
+        time_precision(rows)
+        .filter(((pl.col("ts") + pl.duration(microseconds=pl.col("precision_us"))) > _aware(start)) & (pl.col("ts") <= _aware(end)))
+        .drop("precision_us")
+    )
+
+
 def earliest_signal(rows: pl.DataFrame, detected_at: dt.datetime | None = None) -> MachineSignal | None:
     """The first row of the bursting templates, knowing each source's time precision.
 
@@ -782,7 +794,7 @@ def signature_rows(incident: Incident) -> pl.DataFrame:
     burst = tpl.filter(pl.col("bursting"))
     ids = burst["template_id"].cast(pl.String)
     texts = burst["template"].cast(pl.String) if "template" in burst.columns else pl.Series([], dtype=pl.String)
-    errs = errs.filter(pl.col("ts").is_between(_aware(start), _aware(max(start, end))))
+    errs = during(errs, start, max(start, end))
     ours = pl.col("template_id").is_in(ids.implode()) | pl.col("template").is_in(texts.implode())
     if texts.len():
         # A templates table written by hand (or by another miner) matches by its masked text.

@@ -59,8 +59,8 @@ class Settings:
     weighed with the database's own record of it."""
     min_effect: dt.timedelta = dt.timedelta(minutes=1)
     """An attempt is credited with a recovery that begins within this long (or a share of the impact) after it."""
-    min_silence: dt.timedelta = dt.timedelta(minutes=10)
-    """Silent periods shorter than this (or a fifth of the impact) are not reported."""
+    min_silence: dt.timedelta = dt.timedelta(minutes=1)
+    """Silent periods shorter than this (or 15% of the impact) are not reported."""
     lookback: dt.timedelta | None = None
     settle: dt.timedelta | None = None
     effect_window: dt.timedelta | None = None

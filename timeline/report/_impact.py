@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from timeline.reconstruct._model import component_name, signature_rows, time_precision
+from timeline.reconstruct._model import component_name, during, signature_rows, time_precision
 
 if TYPE_CHECKING:
     from timeline.reconstruct._model import Incident
@@ -108,11 +108,10 @@ def measure(incident: Incident) -> Impact | None:
     start, end = utc(span[0]), utc(span[1])
     sig = signature_rows(incident)
     out = Impact()
-    errors = ev.filter(
-        pl.col("ts").is_between(start, end)
-        & pl.col("kind").cast(pl.String).is_in(["log", "db"])
+    errors = during(ev.filter(
+        pl.col("kind").cast(pl.String).is_in(["log", "db"])
         & pl.col("level").cast(pl.String).is_in(["error", "critical"])
-    )
+    ), start, end)
     if sig.height == 0:
         sig = errors.with_columns(pl.lit(None, pl.String).alias("template_id"), pl.lit(None, pl.String).alias("template"))
     by_source = sig.group_by("source").agg(n=pl.len()).sort(["n", "source"], descending=[True, False])
@@ -126,7 +125,7 @@ def measure(incident: Incident) -> Impact | None:
     edges = edge_sources(ev)
     sig_r = request_columns(sig)
     if edges:
-        edge_all = request_columns(ev.filter(pl.col("source").is_in(edges) & pl.col("ts").is_between(start, end)))
+        edge_all = request_columns(during(ev.filter(pl.col("source").is_in(edges)), start, end))
         failed_all = edge_all.filter(pl.col("status") >= 500)
         counted = sig_r.filter(pl.col("source").is_in(edges) & (pl.col("status") >= 500))
         if counted.height == 0:

@@ -146,7 +146,8 @@ def rows(incident: Incident, zone: ZoneInfo) -> list[Row]:
     for e in sorted(incident.entries, key=lambda x: utc(x.at)):
         m = _FIRST.match(e.text) if e.kind == "template" else None
         if m is not None:
-            during = impact_at is None or utc(e.at) >= utc(impact_at)
+            # (a line stamped to the whole second in impact's first second may be from after its start)
+            during = impact_at is None or utc(e.at) + dt.timedelta(seconds=1) > utc(impact_at)
             firsts.setdefault((m.group(2), during), []).append((e, m.group(1)))
     merged = {id(group[0][0]): group for group in firsts.values() if len(group) > 1}
     dropped = {id(e) for group in merged.values() for e, _ in group[1:]}
