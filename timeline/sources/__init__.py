@@ -18,12 +18,13 @@ from timeline._events import EventTable, counts_schema
 from timeline.schema import conform, empty_events, in_event_order, sort_events
 from timeline.sources import documents
 from timeline.sources._account import FileAccount
+from timeline.sources import _generic
 from timeline.sources._engine import engine_for
 from timeline.sources._inputs import InputFile, expand, source_name
 from timeline.sources._lines import Consumed, LineBlocks, _empty_lines, read_line_blocks
 from timeline.sources._parse import Block, Context, parse_csv_bytes, parse_jsonl_lines, parse_regex_lines
 from timeline.sources._sink import CountingSink, ParquetSink, write_blocks
-from timeline.sources._sniff import SAMPLE_LINES, sniff_lines
+from timeline.sources._sniff import SAMPLE_LINES, score_events, sniff_lines
 from timeline.sources._spec import Spec, SpecCatalog, load_specs, resolve_spec
 from timeline.sources._tagging import tag_db_changes
 from timeline.sources._time import TimeOptions, WholeFileNeeded, correct_year_against_mtime, get_zone
@@ -31,6 +32,10 @@ from timeline.sources._time import TimeOptions, WholeFileNeeded, correct_year_ag
 __all__ = ["read", "read_file", "read_file_blocks", "WholeFileNeeded", "load_specs", "Spec", "FileAccount"]
 
 MIN_SNIFF_SCORE = 0.5
+# The generic reader is tried when no spec reads this share of a file's first lines, and
+# takes the file when it reads more of them than the best spec by this margin.
+GENERIC_ABOVE = 0.8
+GENERIC_MARGIN = 0.15
 MAX_LINE_BYTES = 1 << 20
 
 PerFile = str | Mapping[str, str] | None
@@ -58,6 +63,12 @@ def _parse_with(spec: Spec, lines: pl.DataFrame, ctx: Context, account: FileAcco
         return parse_csv_bytes(data, spec, ctx, account)
     msg = f"format {spec.name} is a document format; it reads whole files, not lines"
     raise FormatSpecError(msg)
+
+
+def _trial(spec: Spec, lines: pl.DataFrame, ctx: Context) -> tuple[float, FileAccount]:
+    """A spec tried on a file's first lines: its score and the account of the trial."""
+    account = FileAccount(file="<sniff>", format=spec.name)
+    return score_events(spec, lines.head(SAMPLE_LINES), lambda ls, sp, acc: _parse_with(sp, ls, ctx, acc), account), account
 
 
 def read_file(item: InputFile | str | Path, **options: Any) -> tuple[pl.DataFrame, FileAccount]:
@@ -180,6 +191,7 @@ def _line_file_blocks(
     first = _drop_too_long(pl.concat(head) if len(head) > 1 else head[0], max_line_bytes, account)
     ctx = Context(file=account.file, source=account.source or "", time=options)
     account.tz = options.tz or "UTC"
+    account.tz_given = options.tz is not None
 
     if forced is not None:
         spec = forced
@@ -188,9 +200,21 @@ def _line_file_blocks(
     else:
         ranked = sniff_lines(first, specs, lambda ls, sp, acc: _parse_with(sp, ls, ctx, acc))
         account.sniff = ranked[:3]
-        if not ranked or ranked[0][1] < MIN_SNIFF_SCORE:
+        best_score = ranked[0][1] if ranked else 0.0
+        fallback = None
+        if best_score < GENERIC_ABOVE:
+            # No spec reads the first lines well: the generic reader takes the file if it reads them better.
+            fallback = _generic.choose(first, lambda sp: _trial(sp, first, ctx))
+            if fallback is not None and not (fallback[1] > best_score + GENERIC_MARGIN or best_score < MIN_SNIFF_SCORE):
+                fallback = None
+        if fallback is not None:
+            spec, account.confidence = fallback
+            account.generic = True
+            account.sniff = [(spec.name, fallback[1]), *ranked[:3]]
+            account.warnings.append(_generic.note(spec, ranked))
+        elif not ranked or best_score < MIN_SNIFF_SCORE:
             best = f" (best guess {ranked[0][0]} read {ranked[0][1]:.0%} of the first lines)" if ranked else ""
-            reason = f"no known format recognised{best}; name one with format="
+            reason = f"no known format recognised and no line starts with a time{best}; name one with format="
             for lines in itertools.chain([first], (_drop_too_long(b, max_line_bytes, account) for b in blocks)):
                 nonblank = lines.filter(pl.col("text").str.strip_chars() != "")
                 account.lines += lines.height
@@ -199,8 +223,9 @@ def _line_file_blocks(
                     account.reject_group(reason, nonblank.height, [(int(r[0]), r[1]) for r in nonblank.head(3).iter_rows()])
             account.warnings.extend(raw.warnings)
             return
-        spec = specs[ranked[0][0]]
-        account.confidence = ranked[0][1]
+        else:
+            spec = specs[ranked[0][0]]
+            account.confidence = ranked[0][1]
     account.format = spec.name
     account.kind = spec.event_kind
     ctx = replace(ctx, columns=columns)  # the format was recognised on whole events; now only what is wanted
