@@ -93,6 +93,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"read {len(events.account)} files: {len(events):,} events, {rejected:,} lines rejected", file=sys.stderr)
     if rejected:
         print_account(events, out=sys.stderr)
+    if events.zone_warning:
+        print(events.zone_warning, file=sys.stderr)
     if args.all:
         for i, inc in enumerate(reconstruct_all(events, tz=display_tz, rules=args.rules), 1):
             print(f"\n=== incident {i} ===")

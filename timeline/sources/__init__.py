@@ -6,6 +6,7 @@ import datetime as dt
 import fnmatch
 import itertools
 import sys
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -18,7 +19,7 @@ from timeline._events import EventTable, counts_schema
 from timeline.schema import conform, empty_events, in_event_order, sort_events
 from timeline.sources import documents
 from timeline.sources._account import FileAccount
-from timeline.sources import _generic
+from timeline.sources import _generic, _zones
 from timeline.sources._engine import engine_for
 from timeline.sources._inputs import InputFile, expand, source_name
 from timeline.sources._lines import Consumed, LineBlocks, _empty_lines, read_line_blocks
@@ -451,16 +452,24 @@ def read(
             accounts.append(account)
             shown.update(account.bytes or 0)
     if isinstance(sink, CountingSink):
-        return EventTable(account=accounts, notes=notes, counts=sink.finish(counts_schema))
+        return _warned(EventTable(account=accounts, notes=notes, counts=sink.finish(counts_schema)))
     if sink is not None:
         sink.finish(empty_events)
-        return EventTable(account=accounts, notes=notes, path=sink.out)
+        return _warned(EventTable(account=accounts, notes=notes, path=sink.out))
     df = pl.concat(frames, how="vertical") if frames else empty_events()
     if not in_event_order(df):
         df = sort_events(df)
     # Configuration reloads, parameter changes and restarts in database logs are change evidence too.
     df = tag_db_changes(df)
-    return EventTable(df, accounts, notes)
+    return _warned(EventTable(df, accounts, notes))
+
+
+def _warned(table: EventTable) -> EventTable:
+    """Say, as a Python warning too (shown in notebooks), when naive times were read as UTC."""
+    warning = table.zone_warning
+    if warning:
+        warnings.warn(warning, _zones.NaiveTimeWarning, stacklevel=3)
+    return table
 
 
 def _unchanged(block: pl.DataFrame) -> pl.DataFrame:

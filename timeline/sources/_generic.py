@@ -137,6 +137,23 @@ def _pick(objects: list[dict], keys: list[str], ok: Callable[[Any], bool], varyi
     return first
 
 
+def _message_keys(objects: list[dict], keys: list[str]) -> list[str]:
+    """The message keys the records use, in the table's order (some records keep it under one, some another).
+
+    A key whose value is one label on most records (``"msg": "record"`` around a
+    nested record) comes after the keys that vary.
+    """
+    present = [k for k in keys if _present(objects, k, _message)]
+    if len(objects) < 5:
+        return present
+
+    def label(key: str) -> bool:
+        values = [json.dumps(_value(o, key), default=str) for o in objects if _message(_value(o, key))]
+        return max(values.count(v) for v in set(values)) >= 0.8 * len(objects)
+
+    return [k for k in present if not label(k)] + [k for k in present if label(k)]
+
+
 def _short_text(v: Any) -> bool:
     return (isinstance(v, str) and 0 < len(v) <= 24) or (isinstance(v, int) and not isinstance(v, bool))
 
@@ -158,16 +175,18 @@ def json_spec(objects: list[dict]) -> Spec | None:
     if time_key is None:
         return None
     values = [_value(o, time_key) for o in objects]
-    timestamp: dict[str, Any] = {"field": time_key, "iso": True}
+    timestamp: dict[str, Any] = {"field": time_key}
     formats = [f for shape in table()["text"]["shapes"] if not shape.get("missing") for f in shape.get("formats", [])]
     if any(_is_number(v) for v in values):
         timestamp["epoch"] = "auto"
     if any(isinstance(v, str) and not _is_number(v) for v in values):
         timestamp["formats"] = formats
+        timestamp["iso"] = True
     columns: dict[str, str] = {}
-    message_key = _pick(objects, list(t["message"]), _message, varying=True)
-    if message_key:
-        columns["message"] = message_key
+    message_keys = _message_keys(objects, list(t["message"]))
+    message_key = message_keys[0] if message_keys else None
+    if message_keys:
+        columns["message"] = message_keys  # type: ignore[assignment]
     level_key = _pick(objects, list(t["level"]), _short_text)
     ranges = None
     if level_key:
@@ -181,7 +200,10 @@ def json_spec(objects: list[dict]) -> Spec | None:
         key = _pick(objects, list(t[target]), _scalar)
         if key and key not in (time_key, message_key, level_key):
             columns[target] = key
-    described = ", ".join(f"{target} from '{key}'" for target, key in [("time", time_key), *columns.items()])
+    described = ", ".join(
+        f"{target} from " + " or ".join(f"'{k}'" for k in ([key] if isinstance(key, str) else key))
+        for target, key in [("time", time_key), *columns.items()]
+    )
     data: dict[str, Any] = {
         "name": JSON_NAME,
         "kind": "jsonl",

@@ -117,10 +117,16 @@ def _add_time(frame: pl.DataFrame, spec: Spec, ctx: Context, rows: pl.Expr) -> p
     formats = tuple(spec.timestamp.get("formats", ()))
     if spec.timestamp.get("iso"):
         formats = (*formats, *ISO_FORMATS)
-    return add_time_columns(
+    out = add_time_columns(
         frame, ts_raw, formats=formats, epoch=spec.timestamp.get("epoch"), zone=zone,
         missing=spec.timestamp.get("missing"), options=ctx.time, rows=rows,
     )
+    if spec.timestamp.get("epoch") and out["_zone"].null_count():
+        # An epoch number is an instant in UTC, not a naive local time.
+        number = ts_raw.cast(pl.String).str.strip_chars().cast(pl.Float64, strict=False)
+        out = out.with_columns(pl.when(pl.col("_zone").is_null() & number.is_not_null() & pl.col("ts").is_not_null())
+                               .then(pl.lit("UTC")).otherwise(pl.col("_zone")).alias("_zone"))
+    return out
 
 
 def _event_columns(spec: Spec, cols: set[str], ctx: Context, attrs: pl.Expr) -> list[pl.Expr]:
@@ -572,6 +578,7 @@ def _template_expr(template: str, cols: set[str]) -> pl.Expr:
 
 
 def _note_times(out: pl.DataFrame, account: FileAccount) -> None:
+    """Note the zones seen; a time with none was read in an assumed zone."""
     if out.height:
         zones = out["_zone"].drop_nulls().unique().sort().head(10).to_list()
         account.zones_seen = sorted(set(account.zones_seen) | set(zones))

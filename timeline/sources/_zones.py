@@ -16,6 +16,10 @@ from zoneinfo import ZoneInfo
 
 from timeline.sources._account import FileAccount
 
+class NaiveTimeWarning(UserWarning):
+    """Times without a zone were read as UTC because no tz was given."""
+
+
 # Zones named as examples for an offset (the first whose offset at that time matches).
 _EXAMPLE_ZONES = (
     "America/Los_Angeles", "America/Denver", "America/Chicago", "America/New_York", "America/Sao_Paulo",
