@@ -25,9 +25,11 @@ import argparse
 import json
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import timeline as tl
+from timeline.sources._zones import NaiveTimeWarning
 
 
 def _expected(folder: Path) -> dict[Path, int]:
@@ -56,6 +58,7 @@ def _files(folder: Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    warnings.simplefilter("ignore", NaiveTimeWarning)  # the naive files are counted, not warned about one by one
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("folder")
     parser.add_argument("--json", metavar="OUT", help="save the per-file rows and the totals")
