@@ -87,22 +87,29 @@ def test_cloud_logging_json_payload_message_is_the_message(tmp_path: Path) -> No
     assert set(df["level"].to_list()) == {"error"}
 
 
-def test_envelope_whose_message_key_is_a_label_is_not_read_as_that_label(tmp_path: Path) -> None:
+@pytest.mark.parametrize("pod", [True, False], ids=["cloudnativepg", "other_envelope"])
+def test_envelope_whose_message_key_is_a_label_is_not_read_as_that_label(tmp_path: Path, pod: bool) -> None:
     # CloudNativePG: every PostgreSQL line arrives as msg "record" with the csvlog fields under "record".
+    # Without CNPG's logging_pod key, no spec knows the envelope: the zap spec reads the lines but every
+    # message would be "record", so it is marked down and the generic reader takes the nested message.
     rows = []
     for i, (sev, msg) in enumerate([("LOG", "checkpoint starting: time"), ("ERROR", 'relation "orders" does not exist'),
-                                    ("LOG", "checkpoint complete"), ("FATAL", "terminating connection due to administrator command"),
+                                    ("LOG", "checkpoint complete"), ("PANIC", "could not write to file pg_wal/xlogtemp"),
                                     ("LOG", "connection received"), ("LOG", "connection authorized")]):
-        rows.append(json.dumps({
-            "level": "info", "ts": f"2024-08-12T14:16:0{i}.118Z", "logger": "postgres", "msg": "record",
-            "logging_pod": "pg-1", "record": {"log_time": f"2024-08-12 14:16:0{i}.118 UTC", "error_severity": sev,
-                                              "sql_state_code": "42P01" if sev == "ERROR" else "00000", "message": msg},
-        }))
+        row = {"level": "info", "ts": f"2024-08-12T14:16:0{i}.118Z", "logger": "postgres", "msg": "record",
+               "record": {"log_time": f"2024-08-12 14:16:0{i}.118 UTC", "error_severity": sev,
+                          "sql_state_code": "42P01" if sev == "ERROR" else "00000", "message": msg}}
+        if pod:
+            row["logging_pod"] = "pg-1"
+        rows.append(json.dumps(row))
     df, account = _read(tmp_path, "cnpg.json", "\n".join(rows) + "\n")
     assert account.rejected == 0
+    assert account.format == ("cloudnativepg_json" if pod else "generic_json")
     assert "record" not in df["message"].to_list()
     assert df.filter(pl.col("level") == "error")["message"].to_list() == ['relation "orders" does not exist']
-    assert df.filter(pl.col("level") == "critical").height == 1
+    assert df.filter(pl.col("level") == "critical")["message"].to_list() == ["could not write to file pg_wal/xlogtemp"]
+    if not pod:
+        assert any(name == "zap_json" for name, _ in account.sniff)  # the runner-up stays in the account
 
 
 def test_every_time_shape_reads_its_sample(tmp_path: Path) -> None:
@@ -173,3 +180,38 @@ def test_timeline_read_exits_non_zero_when_a_file_yields_no_event(tmp_path: Path
     assert "notes.log" in run.stderr
     ok = subprocess.run([sys.executable, "-m", "timeline.cli", "read", str(tmp_path / "app.log"), "--tz", "UTC"], capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr
+
+
+def test_one_pretty_printed_json_object_is_read_whole(tmp_path: Path) -> None:
+    body = {
+        "webhookEvent": "jira:issue_updated", "timestamp": 1723497363118,
+        "issue": {"key": "OPS-42", "fields": {"summary": "Checkout failing", "status": {"name": "In Progress"}}},
+        "message": "OPS-42 moved to In Progress",
+    }
+    text = json.dumps(body, indent=2) + "\n"
+    df, account = _read(tmp_path, "webhook.json", text)
+    assert account.events == 1 and account.rejected == 0 and account.balanced
+    assert account.lines == text.count("\n")
+    assert df["message"][0] == "OPS-42 moved to In Progress"
+    assert df["ts"][0].isoformat() == "2024-08-12T21:16:03.118000+00:00"
+
+
+def test_a_json_object_with_no_time_is_rejected_as_one_document(tmp_path: Path) -> None:
+    _, account = _read(tmp_path, "config.json", json.dumps({"name": "shop", "replicas": 3, "labels": {"team": "payments"}}, indent=2))
+    assert account.events == 0 and account.balanced
+    assert any("JSON document" in r for r in account.rejected_reasons)
+
+
+@pytest.mark.parametrize("sep", [";", "\t", ","])
+def test_csv_exports_are_read_whatever_their_separator(tmp_path: Path, sep: str) -> None:
+    rows = [["Key", "Created", "Summary", "Reporter"], ["OPS-42", "2024-08-12 14:31", "Checkout failing; 502s", "lee"],
+            ["OPS-43", "2024-08-12 15:02", "Refunds slow", "sam"]]
+    text = "\n".join(sep.join(f'"{c}"' if sep in c else c for c in r) for r in rows) + "\n"
+    path = tmp_path / "export.csv"
+    path.write_text(text)
+    events = tl.read(path, quiet=True, format="generic", tz="UTC",
+                     column_map={"ts": "Created", "message": "Summary", "actor": "Reporter", "ref": "Key"})
+    df = events.df.sort("ts")
+    assert df["ref"].to_list() == ["OPS-42", "OPS-43"]
+    assert df["message"][0] == "Checkout failing; 502s"
+    assert df["actor"].to_list() == ["lee", "sam"]

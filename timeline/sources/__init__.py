@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 import itertools
+import json
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -194,6 +195,16 @@ def _line_file_blocks(
     account.tz = options.tz or "UTC"
     account.tz_given = options.tz is not None
 
+    if _opens_document(first) and (forced is None or forced.kind == "jsonl"):
+        # One pretty-printed JSON object (a webhook body, an API object): read whole, as one record.
+        whole_lines = pl.concat([first, *(_drop_too_long(b, max_line_bytes, account) for b in blocks)])
+        doc = _one_json_object(whole_lines)
+        if doc is not None:
+            yield from _json_document(doc, whole_lines, account, forced, specs, ctx)
+            account.warnings.extend(raw.warnings)
+            return
+        first, blocks = whole_lines, iter(())
+
     if forced is not None:
         spec = forced
         account.confidence = 1.0
@@ -251,6 +262,68 @@ def _line_file_blocks(
     account.warnings.extend(raw.warnings)
     if account.tz_assumed and options.tz is None:
         account.warnings.append("times carry no zone and no tz was given: read as UTC")
+    span.finish(account)
+
+
+# A file opening like a pretty-printed JSON object, and no larger than this, is tried as one document.
+MAX_DOCUMENT_BYTES = 64 << 20
+
+
+def _opens_document(lines: pl.DataFrame) -> bool:
+    """True when a file's first non-blank line opens a JSON object it does not close."""
+    for text in lines["text"].head(20).to_list():
+        s = text.strip()
+        if s:
+            return s.startswith("{") and not s.endswith("}")
+    return False
+
+
+def _one_json_object(lines: pl.DataFrame) -> dict | None:
+    """The file's lines as one JSON object, or None when they are not one."""
+    if lines["text"].str.len_bytes().sum() > MAX_DOCUMENT_BYTES:
+        return None
+    try:
+        value = json.loads("\n".join(lines["text"].to_list()))
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _json_document(
+    doc: dict, lines: pl.DataFrame, account: FileAccount, forced: Spec | None, specs: Mapping[str, Spec], ctx: Context
+) -> Iterator[pl.DataFrame]:
+    """Read one JSON document as one record: its first line is the event, the others its continuation."""
+    nonblank = lines.filter(pl.col("text").str.strip_chars() != "")
+    one = pl.DataFrame({"line": nonblank["line"].head(1), "text": [json.dumps(doc, ensure_ascii=False)]})
+    parse = lambda ls, sp, acc: _parse_with(sp, ls, ctx, acc)  # noqa: E731
+    spec: Spec | None = forced
+    if spec is None:
+        ranked = sniff_lines(one, {n: s for n, s in specs.items() if s.kind == "jsonl"}, parse)
+        account.sniff = ranked[:3]
+        if ranked and ranked[0][1] >= MIN_SNIFF_SCORE:
+            spec, account.confidence = specs[ranked[0][0]], ranked[0][1]
+        else:
+            fallback = _generic.choose(one, lambda sp: _trial(sp, one, ctx))
+            if fallback is not None:
+                spec, account.confidence = fallback
+                account.generic = True
+                account.warnings.append(_generic.note(spec, ranked))
+    account.lines += lines.height - 1
+    account.blank += lines.height - nonblank.height
+    if spec is None:
+        account.lines += 1
+        account.reject_group("one JSON document with no time field the generic reader knows; name one with format= or column_map=",
+                             nonblank.height, [(int(r[0]), r[1]) for r in nonblank.head(1).iter_rows()])
+        return
+    account.format, account.kind = spec.name, spec.event_kind
+    events = conform(_parse_with(spec, one, ctx, account))
+    if account.events:
+        account.continuation_lines += nonblank.height - 1
+    else:
+        account.reject_group("the rest of a JSON document whose time could not be read", nonblank.height - 1, [])
+    account.warnings.append(f"one JSON document of {lines.height:,} lines, read whole as one record")
+    span = _Span()
+    yield span.add(events)
     span.finish(account)
 
 
