@@ -22,6 +22,7 @@ from timeline.sources import documents
 from timeline.sources._account import FileAccount
 from timeline.sources import _generic, _zones
 from timeline.sources._engine import engine_for
+from timeline.sources._envelope import Envelope
 from timeline.sources._inputs import InputFile, expand, source_name
 from timeline.sources._lines import Consumed, LineBlocks, _empty_lines, read_line_blocks
 from timeline.sources._parse import Block, Context, parse_csv_bytes, parse_jsonl_lines, parse_regex_lines
@@ -243,22 +244,27 @@ def _line_file_blocks(
     ctx = replace(ctx, columns=columns)  # the format was recognised on whole events; now only what is wanted
     rest = (_drop_too_long(b, max_line_bytes, account) for b in blocks)
     span = _Span()
+    # A container runtime's envelope: the lines inside it are read by their own format where one fits.
+    envelope = Envelope(spec, specs, ctx, lambda ls, sp, acc: _parse_with(sp, ls, ctx, acc), account) if spec.raw.get("envelope") else None
+    unwrap = envelope.apply if envelope is not None else _unchanged
     if spec.kind == "csv" or spec.timestamp.get("missing"):
         # CSV fields may hold newlines, and year/date inference counts rollovers over the whole file.
         frame = _parse_with(spec, pl.concat([first, *rest]), ctx, account)
         if spec.timestamp.get("missing") == "year" and frame.height:
             frame = frame.with_columns(correct_year_against_mtime(frame["ts"], options.mtime, explicit_year).alias("ts"))
-        yield span.add(conform(frame))
+        yield span.add(unwrap(conform(frame)))
     else:
         ctx = replace(ctx, time=replace(options, in_blocks=not whole))
         carry: pl.DataFrame | None = None
         # Every block holds its last record back for the next; what is held after the last block is read last.
         for lines in itertools.chain([first], rest):
             block = None if whole else Block(last=False)
-            yield span.add(conform(_parse_with(spec, lines if carry is None else pl.concat([carry, lines]), ctx, account, block)))
+            yield span.add(unwrap(conform(_parse_with(spec, lines if carry is None else pl.concat([carry, lines]), ctx, account, block))))
             carry = block.held if block is not None else None
         if carry is not None:
-            yield span.add(conform(_parse_with(spec, carry, ctx, account)))
+            yield span.add(unwrap(conform(_parse_with(spec, carry, ctx, account))))
+    if envelope is not None:
+        envelope.note(account)
     account.warnings.extend(raw.warnings)
     if account.tz_assumed and options.tz is None:
         account.warnings.append("times carry no zone and no tz was given: read as UTC")
