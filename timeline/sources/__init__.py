@@ -265,10 +265,23 @@ def _line_file_blocks(
             yield span.add(unwrap(conform(_parse_with(spec, carry, ctx, account))))
     if envelope is not None:
         envelope.note(account)
+    if account.rejected and forced is None and not account.generic:
+        account.warnings.append(_poorly_read(account, spec))
     account.warnings.extend(raw.warnings)
     if account.tz_assumed and options.tz is None:
         account.warnings.append("times carry no zone and no tz was given: read as UTC")
     span.finish(account)
+
+
+def _poorly_read(account: FileAccount, spec: Spec) -> str:
+    """The note for a file its format left lines of: the other formats that came close, and how to name one."""
+    others = [(n, sc) for n, sc in account.sniff if n != spec.name][:3]
+    closest = f"; other close formats: {', '.join(f'{n} ({sc:.0%})' for n, sc in others)}" if others else ""
+    return (
+        f"{account.rejected:,} lines not read as {spec.name}{closest}. To read it another way: --format NAME (CLI) or "
+        "format='NAME' (Python), a logging pattern (--format 'python:%(asctime)s %(levelname)s %(message)s', 'log4j:...', "
+        "'postgres:<log_line_prefix>'), or a spec file of your own (--formats-dir DIR / formats_dir=DIR)"
+    )
 
 
 # A file opening like a pretty-printed JSON object, and no larger than this, is tried as one document.

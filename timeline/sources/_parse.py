@@ -776,6 +776,14 @@ def parse_csv_bytes(data: bytes, spec: Spec, ctx: Context, account: FileAccount)
     alternatives = [list(c) for c in spec.csv.get("columns", [])]
     if data.strip() == b"":
         return _assemble(_empty_line_frame(), spec, ctx, account, [])
+    lead = len(data) - len(data.lstrip(b"\r\n"))
+    skipped = 0
+    if lead:
+        # Blank lines before the first record (a file cut at a rotation): counted as blank, not read as a row.
+        skipped = data[:lead].count(b"\n")
+        account.lines += skipped
+        account.blank += skipped
+        data = data[lead:]
     try:
         table = pl.read_csv(
             io.BytesIO(data), has_header=bool(spec.csv.get("header", False)), infer_schema=False,
@@ -794,7 +802,7 @@ def parse_csv_bytes(data: bytes, spec: Spec, ctx: Context, account: FileAccount)
     newlines = pl.sum_horizontal([pl.col(c).str.count_matches("\n").fill_null(0) for c in table.columns])
     table = table.with_columns(newlines.cast(pl.UInt32).alias("_nl"))
     table = table.with_columns(
-        (pl.lit(1, pl.UInt32) + (pl.col("_nl") + 1).cum_sum().shift(1, fill_value=0)).alias("line"),
+        (pl.lit(1 + skipped, pl.UInt32) + (pl.col("_nl") + 1).cum_sum().shift(1, fill_value=0)).alias("line"),
         pl.concat_str([pl.col(c).fill_null("") for c in (names or table.columns[:-1])], separator=",").alias("text"),
         pl.lit(True).alias("_matched"),
     )
