@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
@@ -20,7 +21,7 @@ from timeline._events import EventTable, counts_schema
 from timeline.schema import conform, empty_events, in_event_order, sort_events
 from timeline.sources import documents
 from timeline.sources._account import FileAccount
-from timeline.sources import _generic, _zones
+from timeline.sources import _generic, _w3c, _zones
 from timeline.sources._engine import engine_for
 from timeline.sources._envelope import Envelope
 from timeline.sources._inputs import InputFile, expand, source_name
@@ -206,6 +207,21 @@ def _line_file_blocks(
             return
         first, blocks = whole_lines, iter(())
 
+    first_day: dt.date | None = None
+    declared = _w3c.spec_from_directives(first) if forced is None else None
+    if declared is not None:
+        # The file names its own fields (#Fields: of W3C logs, #fields of Zeek): read by them.
+        forced, utc, day = declared
+        if day is not None and options.date is None:
+            # The #Date directive dates the file's first line (a date option dates its last).
+            options = replace(options, date=day)
+            ctx = replace(ctx, time=options)
+            first_day = day
+        if utc and options.tz is None:
+            options = replace(options, tz="UTC")
+            ctx = replace(ctx, time=options)
+            account.tz, account.tz_given = "UTC", True
+            account.warnings.append("W3C extended log: times are UTC by the format's definition")
     if forced is not None:
         spec = forced
         account.confidence = 1.0
@@ -252,6 +268,8 @@ def _line_file_blocks(
         frame = _parse_with(spec, pl.concat([first, *rest]), ctx, account)
         if spec.timestamp.get("missing") == "year" and frame.height:
             frame = frame.with_columns(correct_year_against_mtime(frame["ts"], options.mtime, explicit_year).alias("ts"))
+        if first_day is not None and frame.height:
+            frame = _from_first_day(frame, first_day, options.tz)
         yield span.add(unwrap(conform(frame)))
     else:
         ctx = replace(ctx, time=replace(options, in_blocks=not whole))
@@ -271,6 +289,16 @@ def _line_file_blocks(
     if account.tz_assumed and options.tz is None:
         account.warnings.append("times carry no zone and no tz was given: read as UTC")
     span.finish(account)
+
+
+def _from_first_day(frame: pl.DataFrame, day: dt.date, tz: str | None) -> pl.DataFrame:
+    """Time-only events dated so that the first of them falls on ``day`` (read as dating the last)."""
+    first = frame.sort("line")["ts"].drop_nulls()
+    if first.len() == 0:
+        return frame
+    local = first[0].astimezone(ZoneInfo(tz)) if tz else first[0]
+    shift = (day - local.date()).days
+    return frame.with_columns((pl.col("ts") + pl.duration(days=shift)).alias("ts")) if shift else frame
 
 
 def _poorly_read(account: FileAccount, spec: Spec) -> str:

@@ -117,14 +117,16 @@ def _add_time(frame: pl.DataFrame, spec: Spec, ctx: Context, rows: pl.Expr) -> p
     formats = tuple(spec.timestamp.get("formats", ()))
     if spec.timestamp.get("iso"):
         formats = (*formats, *ISO_FORMATS)
+    numeric = None
+    if spec.timestamp.get("epoch"):
+        # An epoch number is an instant in UTC, not a naive local time (noted before the raw field is replaced by ts).
+        numeric = frame.select(ts_raw.cast(pl.String).str.strip_chars().cast(pl.Float64, strict=False).is_not_null()).to_series()
     out = add_time_columns(
         frame, ts_raw, formats=formats, epoch=spec.timestamp.get("epoch"), zone=zone,
         missing=spec.timestamp.get("missing"), options=ctx.time, rows=rows,
     )
-    if spec.timestamp.get("epoch") and out["_zone"].null_count():
-        # An epoch number is an instant in UTC, not a naive local time.
-        number = ts_raw.cast(pl.String).str.strip_chars().cast(pl.Float64, strict=False)
-        out = out.with_columns(pl.when(pl.col("_zone").is_null() & number.is_not_null() & pl.col("ts").is_not_null())
+    if numeric is not None and out["_zone"].null_count():
+        out = out.with_columns(pl.when(pl.col("_zone").is_null() & numeric & pl.col("ts").is_not_null())
                                .then(pl.lit("UTC")).otherwise(pl.col("_zone")).alias("_zone"))
     return out
 
