@@ -123,7 +123,7 @@ def test_every_time_shape_reads_its_sample(tmp_path: Path) -> None:
 
 
 def test_a_shape_is_chosen_by_the_events_it_starts(tmp_path: Path) -> None:
-    text = "\n".join(f"24/08/12 14:16:0{i} INFO executor.Executor: Finished task {i}.0" for i in range(5)) + "\n"
+    text = "\n".join(f"24/08/12 14:16:0{i} batch {i} finished, 42 rows" for i in range(5)) + "\n"
     df, account = _read(tmp_path, "spark.log", text)
     assert account.generic and account.events == 5 and account.rejected == 0
     assert df["ts"][0].isoformat() == "2024-08-12T14:16:00+00:00"

@@ -77,10 +77,17 @@ def text_specs() -> tuple[Spec, ...]:
     return tuple(out)
 
 
+# Only the shapes whose pattern starts the most of the first lines are tried with the parser.
+_SHAPES_TRIED = 2
+
+
 def choose_text(lines: pl.DataFrame, trial: Callable[[Spec], tuple[float, FileAccount]]) -> tuple[Spec, float] | None:
     """The time shape that starts the most events on these lines (the first on a tie), with its score."""
+    texts = [t for t in lines["text"].head(200).to_list() if t.strip()][:100]
+    hits = [(sum(1 for t in texts if spec.patterns[0].compiled.match(t)), i) for i, spec in enumerate(text_specs())]
+    tried = [i for n, i in sorted(hits, key=lambda h: (-h[0], h[1]))[:_SHAPES_TRIED] if n]
     best: tuple[int, float, Spec] | None = None
-    for spec in text_specs():
+    for spec in (text_specs()[i] for i in sorted(tried)):
         s, account = trial(spec)
         if account.events and (best is None or account.events > best[0]):
             best = (account.events, s, spec)
