@@ -49,7 +49,8 @@ def text_specs() -> tuple[Spec, ...]:
     out = []
     for shape in t["text"]["shapes"]:
         lead = int(shape.get("lead", 0))
-        pre = f"(?P<pre>(?:.{{0,{lead}}}?[^0-9A-Za-z])?)" if lead else ""
+        # What comes before the time (a host, a level, "I, ["), without the brackets and spaces that open the time.
+        pre = f"(?P<pre>(?:.{{0,{lead}}}?[^0-9A-Za-z\\[(<\"' ]|.{{0,{lead}}}?[0-9A-Za-z] )?)[\\[(<\"' ]*" if lead else ""
         regex = f"^{pre}(?P<ts>{shape['regex']})[\\]\\)]?(?:[ \\t:|,]+|$)(?P<message>.*)$"
         timestamp: dict[str, Any] = {"field": "ts"}
         if shape.get("formats"):
