@@ -215,3 +215,12 @@ def test_csv_exports_are_read_whatever_their_separator(tmp_path: Path, sep: str)
     assert df["ref"].to_list() == ["OPS-42", "OPS-43"]
     assert df["message"][0] == "Checkout failing; 502s"
     assert df["actor"].to_list() == ["lee", "sam"]
+
+
+def test_a_spec_is_recognised_on_records_even_after_a_long_head_of_continuation_lines(tmp_path: Path) -> None:
+    # A file cut at a rotation: it opens inside a long traceback, then records follow.
+    head = "".join(f'  File "/srv/app/mod{i}.py", line {i}, in f{i}\n' for i in range(30))
+    records = "".join(f"2024-08-12 14:16:0{i},118 ERROR [web.db] request failed {i}\n" for i in range(5))
+    _, account = _read(tmp_path, "app.log", head + records, tz="UTC")
+    assert account.format == "python_logging" and account.events == 5
+    assert account.rejected == 30  # the lines before the first record belong to no record

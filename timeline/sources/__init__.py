@@ -234,7 +234,11 @@ def _line_file_blocks(
         if best_score < GENERIC_ABOVE:
             # No spec reads the first lines well: the generic reader takes the file if it reads them better.
             fallback = _generic.choose(first, lambda sp: _trial(sp, first, ctx))
-            if fallback is not None and not (fallback[1] > best_score + GENERIC_MARGIN or best_score < MIN_SNIFF_SCORE):
+            if fallback is not None and best_score and fallback[1] <= best_score:
+                # A spec reading as many of the first lines as the last resort does (a file opening with lines
+                # that belong to no record, say) reads them with its own fields.
+                best_score, fallback = max(best_score, MIN_SNIFF_SCORE), None
+            elif fallback is not None and not (fallback[1] > best_score + GENERIC_MARGIN or best_score < MIN_SNIFF_SCORE):
                 fallback = None
         if fallback is not None:
             spec, account.confidence = fallback

@@ -63,7 +63,7 @@ def candidates(sample: list[str], specs: Mapping[str, Spec]) -> list[Spec]:
     out: list[Spec] = []
     for spec in specs.values():
         if spec.kind == "regex":
-            if _quick_regex_hits(spec, text[:20]) > 0:
+            if _quick_regex_hits(spec, text) > 0:
                 out.append(spec)
         elif spec.kind == "jsonl" and n_obj:
             required = list(spec.sniff.get("required", spec.ts_fields[:1]))
