@@ -65,3 +65,23 @@ def test_the_last_event_of_an_access_log_with_a_cut_line_keeps_its_time(tmp_path
     path.write_text(CASES["access.log"][0])
     events = tl.read(path, quiet=True)
     assert events.account[0].last_ts == "2024-08-12T21:16:06+00:00"
+
+
+def test_an_access_line_without_ident_and_user_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "access.log"
+    path.write_text(
+        '10.0.1.5 - - [12/Aug/2024:14:16:03 +0000] "GET /boot/kernel HTTP/1.0" 200 134 "-" "gPXE/1.0"\n'
+        '10.0.1.5 [12/Aug/2024:14:16:04 +0000] "GET /boot/initrd.gz HTTP/1.0" 404 46210 "-" "gPXE/1.0"\n'
+    )
+    events = tl.read(path, quiet=True)
+    a = events.account[0]
+    assert (a.format, a.events, a.rejected) == ("nginx_access", 2, 0)
+    assert events.df.sort("line")["level"].to_list() == ["info", "warning"]
+
+
+def test_a_json_log_whose_message_is_the_same_label_loses_to_a_reader_that_varies(tmp_path: Path) -> None:
+    # The constant-message mark-down is for JSON keys only: a text log may really say the same thing each time.
+    path = tmp_path / "messages"
+    path.write_text("".join(f"Nov  3 01:{i:02d}:03 mac-1 syslogd[634]: ASL Sender Statistics\n" for i in range(10)))
+    a = tl.read(path, quiet=True, year=2024).account[0]
+    assert a.format == "syslog_rfc3164" and not a.generic

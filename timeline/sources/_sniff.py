@@ -111,14 +111,16 @@ MIN_EVENTS_JUDGED = 5
 def emptiness(spec: Spec, events: pl.DataFrame) -> float:
     """How much of a spec's reading is empty (0 none, up to 0.5): confidently wrong is worse than unread.
 
-    One message on most events (a JSON envelope whose ``msg`` is "record"), or one
+    One message on most events of a JSON log (an envelope whose ``msg`` is "record"), or one
     level throughout while the messages say ERROR or FATAL.
     """
     if not isinstance(events, pl.DataFrame) or events.height < MIN_EVENTS_JUDGED or "message" not in events.columns:
         return 0.0
     penalty = 0.0
     messages = events["message"].drop_nulls()
-    if messages.len() and spec.column("message") and not spec.raw.get("message_template"):
+    # Only a JSON key can hold a label in place of the message; a message cut from a line that is the
+    # same on every line (a periodic "ASL Sender Statistics") is what the log says.
+    if messages.len() and spec.kind == "jsonl" and spec.column("message") and not spec.raw.get("message_template"):
         top = messages.value_counts(sort=True).row(0)[1]
         if top >= CONSTANT_MESSAGE_SHARE * events.height:
             penalty += 0.4
