@@ -246,8 +246,11 @@ def _line_file_blocks(
             account.sniff = [(spec.name, fallback[1]), *ranked[:3]]
             account.warnings.append(_generic.note(spec, ranked))
         elif not ranked or best_score < MIN_SNIFF_SCORE:
-            best = f" (best guess {ranked[0][0]} read {ranked[0][1]:.0%} of the first lines)" if ranked else ""
-            reason = f"no known format recognised and no line starts with a time{best}; name one with format="
+            best = f" (closest: {', '.join(f'{n} read {sc:.0%}' for n, sc in ranked[:3])} of the first lines)" if ranked else ""
+            reason = (
+                f"no known format recognised and no line starts with a time{best}; name one with --format NAME (CLI) or "
+                "format='NAME' (Python), a logging pattern ('python:...', 'log4j:...', 'postgres:...') or a spec file (--formats-dir / formats_dir=)"
+            )
             for lines in itertools.chain([first], (_drop_too_long(b, max_line_bytes, account) for b in blocks)):
                 nonblank = lines.filter(pl.col("text").str.strip_chars() != "")
                 account.lines += lines.height
