@@ -224,3 +224,25 @@ def test_a_spec_is_recognised_on_records_even_after_a_long_head_of_continuation_
     _, account = _read(tmp_path, "app.log", head + records, tz="UTC")
     assert account.format == "python_logging" and account.events == 5
     assert account.rejected == 30  # the lines before the first record belong to no record
+
+
+def test_zap_console_encoder_lines(tmp_path: Path) -> None:
+    text = (
+        '2024-08-12T14:16:03.118-0700\tINFO\tserver/main.go:42\tlistening\t{"addr": ":8080"}\n'
+        '2024-08-12T14:16:04.512-0700\tERROR\tdb/pool.go:88\tpool exhausted\t{"waiting": 42}\n'
+        "main.(*Pool).Get\n\t/src/db/pool.go:88\n"
+    )
+    df, account = _read(tmp_path, "api.log", text)
+    assert (account.events, account.continuation_lines, account.rejected) == (2, 2, 0)
+    assert df["level"].to_list() == ["info", "error"]
+    assert df["ts"][1].isoformat() == "2024-08-12T21:16:04.512000+00:00"
+    assert not account.tz_assumed  # the offset is on every line
+
+
+def test_timeline_read_prints_the_naive_time_warning(tmp_path: Path) -> None:
+    (tmp_path / "app.log").write_text("2024-08-12 14:16:03,118 INFO [web] GET /account 200\n")
+    run = subprocess.run([sys.executable, "-m", "timeline.cli", "read", str(tmp_path)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert "WARNING: times in 1 file(s) carry no zone" in run.stdout and "--tz" in run.stdout
+    given = subprocess.run([sys.executable, "-m", "timeline.cli", "read", str(tmp_path), "--tz", "Europe/Paris"], capture_output=True, text=True)
+    assert "WARNING: times" not in given.stdout
