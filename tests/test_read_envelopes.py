@@ -52,3 +52,17 @@ def test_lines_no_format_reads_stay_as_they_are(tmp_path: Path) -> None:
     events = tl.read(path, quiet=True)
     assert events.df["message"].to_list() == [f"plain words {i} with no time" for i in range(5)]
     assert not any("envelope" in w for w in events.account[0].warnings)
+
+
+def test_counting_reads_the_envelope_as_keeping_does(tmp_path: Path) -> None:
+    path = tmp_path / "web-json.log"
+    path.write_text(_docker([
+        ("2024-08-12T21:16:03.118223456Z", "2024-08-12 14:16:03,118 INFO [web.request] GET /account 200 in 35ms"),
+        ("2024-08-12T21:16:04.512000001Z", "2024-08-12 14:16:04,512 ERROR [web.db] request failed"),
+        ("2024-08-12T21:16:04.512000002Z", "Traceback (most recent call last):"),
+    ]))
+    counted = tl.read(path, quiet=True, keep_events=False)
+    kept = tl.read(path, quiet=True)
+    assert counted.summary() == kept.summary()
+    assert [a.to_dict() for a in counted.account] == [a.to_dict() for a in kept.account]
+    assert "error" in counted.summary()

@@ -264,7 +264,8 @@ def _line_file_blocks(
             account.confidence = ranked[0][1]
     account.format = spec.name
     account.kind = spec.event_kind
-    ctx = replace(ctx, columns=columns)  # the format was recognised on whole events; now only what is wanted
+    # The format was recognised on whole events; now only what is wanted (an envelope's inner lines need its messages).
+    ctx = replace(ctx, columns=None if spec.raw.get("envelope") else columns)
     rest = (_drop_too_long(b, max_line_bytes, account) for b in blocks)
     span = _Span()
     # A container runtime's envelope: the lines inside it are read by their own format where one fits.
