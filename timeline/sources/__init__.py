@@ -199,13 +199,21 @@ def _line_file_blocks(
 
     if _opens_document(first) and (forced is None or forced.kind == "jsonl"):
         # One pretty-printed JSON object (a webhook body, an API object): read whole, as one record.
-        whole_lines = pl.concat([first, *(_drop_too_long(b, max_line_bytes, account) for b in blocks)])
-        doc = _one_json_object(whole_lines)
+        # Read on only as far as a document may go: a larger file is read as lines, from what was taken.
+        taken, size, whole = [first], int(first["text"].str.len_bytes().sum() or 0), True
+        for b in blocks:
+            taken.append(_drop_too_long(b, max_line_bytes, account))
+            size += int(taken[-1]["text"].str.len_bytes().sum() or 0)
+            if size > MAX_DOCUMENT_BYTES:
+                whole = False
+                break
+        whole_lines = pl.concat(taken) if len(taken) > 1 else first
+        doc = _one_json_object(whole_lines) if whole else None
         if doc is not None:
             yield from _json_document(doc, whole_lines, account, forced, specs, ctx)
             account.warnings.extend(raw.warnings)
             return
-        first, blocks = whole_lines, iter(())
+        first = whole_lines
 
     first_day: dt.date | None = None
     declared = _w3c.spec_from_directives(first) if forced is None else None
@@ -335,8 +343,6 @@ def _opens_document(lines: pl.DataFrame) -> bool:
 
 def _one_json_object(lines: pl.DataFrame) -> dict | None:
     """The file's lines as one JSON object, or None when they are not one."""
-    if lines["text"].str.len_bytes().sum() > MAX_DOCUMENT_BYTES:
-        return None
     try:
         value = json.loads("\n".join(lines["text"].to_list()))
     except ValueError:
