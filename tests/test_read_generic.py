@@ -246,3 +246,18 @@ def test_timeline_read_prints_the_naive_time_warning(tmp_path: Path) -> None:
     assert "WARNING: times in 1 file(s) carry no zone" in run.stdout and "--tz" in run.stdout
     given = subprocess.run([sys.executable, "-m", "timeline.cli", "read", str(tmp_path), "--tz", "Europe/Paris"], capture_output=True, text=True)
     assert "WARNING: times" not in given.stdout
+
+
+def test_pretty_printed_json_records_one_after_another_are_each_one_record(tmp_path: Path) -> None:
+    records = [
+        {"time": "2024-08-12T21:16:03.118Z", "level": "error", "msg": "payment timeout"},
+        {"time": "2024-08-12T21:16:04.512Z", "level": "info", "msg": "retry ok"},
+        {"level": "info", "msg": "no time here"},
+    ]
+    text = "\n\n".join(json.dumps(r, indent=2) for r in records) + "\n"
+    df, account = _read(tmp_path, "jq-output.json", text)
+    assert account.balanced and account.events == 2
+    assert df["message"].to_list() == ["payment timeout", "retry ok"]
+    assert df["line"].to_list() == [1, 7]
+    # The record without a time is rejected whole, its first line with the reason and the rest with it.
+    assert account.rejected == 4 and account.blank == 2  # its 4 lines

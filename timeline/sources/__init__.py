@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import fnmatch
 import itertools
@@ -198,7 +199,7 @@ def _line_file_blocks(
     account.tz_given = options.tz is not None
 
     if _opens_document(first) and (forced is None or forced.kind == "jsonl"):
-        # One pretty-printed JSON object (a webhook body, an API object): read whole, as one record.
+        # Pretty-printed JSON (a webhook body, an API object, `jq` output): each object read whole, as one record.
         # Read on only as far as a document may go: a larger file is read as lines, from what was taken.
         taken, size, whole = [first], int(first["text"].str.len_bytes().sum() or 0), True
         for b in blocks:
@@ -208,9 +209,9 @@ def _line_file_blocks(
                 whole = False
                 break
         whole_lines = pl.concat(taken) if len(taken) > 1 else first
-        doc = _one_json_object(whole_lines) if whole else None
-        if doc is not None:
-            yield from _json_document(doc, whole_lines, account, forced, specs, ctx)
+        objects = _json_objects(whole_lines) if whole else None
+        if objects is not None:
+            yield from _json_document(objects, whole_lines, account, forced, specs, ctx)
             account.warnings.extend(raw.warnings)
             return
         first = whole_lines
@@ -341,51 +342,85 @@ def _opens_document(lines: pl.DataFrame) -> bool:
     return False
 
 
-def _one_json_object(lines: pl.DataFrame) -> dict | None:
-    """The file's lines as one JSON object, or None when they are not one."""
+def _json_objects(lines: pl.DataFrame) -> list[tuple[int, int, dict]] | None:
+    """The file's lines as JSON objects written one after another (one document, or pretty-printed records).
+
+    Each as (row of its first line, rows it spans, object); None when the lines are not such a stream.
+    """
+    texts = lines["text"].to_list()
+    text = "\n".join(texts)
+    starts = list(itertools.accumulate((len(t) + 1 for t in texts[:-1]), initial=0))
+    decoder = json.JSONDecoder()
+    out: list[tuple[int, int, dict]] = []
+    pos = 0
     try:
-        value = json.loads("\n".join(lines["text"].to_list()))
+        while True:
+            while pos < len(text) and text[pos] in " \t\r\n":
+                pos += 1
+            if pos >= len(text):
+                break
+            value, end = decoder.raw_decode(text, pos)
+            if not isinstance(value, dict):
+                return None
+            first, last = bisect.bisect_right(starts, pos) - 1, bisect.bisect_right(starts, end - 1) - 1
+            out.append((first, last - first + 1, value))
+            pos = end
     except ValueError:
         return None
-    return value if isinstance(value, dict) else None
+    return out or None
 
 
 def _json_document(
-    doc: dict, lines: pl.DataFrame, account: FileAccount, forced: Spec | None, specs: Mapping[str, Spec], ctx: Context
+    objects: list[tuple[int, int, dict]], lines: pl.DataFrame, account: FileAccount, forced: Spec | None,
+    specs: Mapping[str, Spec], ctx: Context,
 ) -> Iterator[pl.DataFrame]:
-    """Read one JSON document as one record: its first line is the event, the others its continuation."""
-    nonblank = lines.filter(pl.col("text").str.strip_chars() != "")
-    one = pl.DataFrame({"line": nonblank["line"].head(1), "text": [json.dumps(doc, ensure_ascii=False)]})
+    """Read pretty-printed JSON objects, each as one record: its first line the event, the others its continuation."""
+    rows = lines["line"].to_list()
+    blank = lines["text"].str.strip_chars() == ""
+    records = pl.DataFrame(
+        {"line": [rows[first] for first, _, _ in objects], "text": [json.dumps(o, ensure_ascii=False) for _, _, o in objects]},
+        schema={"line": lines.schema["line"], "text": pl.String},
+    )
     parse = lambda ls, sp, acc: _parse_with(sp, ls, ctx, acc)  # noqa: E731
     spec: Spec | None = forced
     if spec is None:
-        ranked = sniff_lines(one, {n: s for n, s in specs.items() if s.kind == "jsonl"}, parse)
+        ranked = sniff_lines(records, {n: s for n, s in specs.items() if s.kind == "jsonl"}, parse)
         account.sniff = ranked[:3]
         if ranked and ranked[0][1] >= MIN_SNIFF_SCORE:
             spec, account.confidence = specs[ranked[0][0]], ranked[0][1]
         else:
-            fallback = _generic.choose(one, lambda sp: _trial(sp, one, ctx))
+            fallback = _generic.choose(records, lambda sp: _trial(sp, records, ctx))
             if fallback is not None:
                 spec, account.confidence = fallback
                 account.generic = True
                 account.warnings.append(_generic.note(spec, ranked))
-    account.lines += lines.height - 1
-    account.blank += lines.height - nonblank.height
+    # Every line that is not a record's first is blank, continues its record, or goes with a rejected one.
+    account.lines += lines.height - records.height
+    account.blank += int(blank.sum())
     if spec is None:
-        account.lines += 1
-        account.reject_group("one JSON document with no time field the generic reader knows; name one with format= or column_map=",
+        account.lines += records.height
+        nonblank = lines.filter(~blank)
+        account.reject_group("JSON document(s) with no time field the generic reader knows; name one with format= or column_map=",
                              nonblank.height, [(int(r[0]), r[1]) for r in nonblank.head(1).iter_rows()])
         return
     account.format, account.kind = spec.name, spec.event_kind
-    events = conform(_parse_with(spec, one, ctx, account))
-    if account.events:
-        account.continuation_lines += nonblank.height - 1
-    else:
-        account.reject_group("the rest of a JSON document whose time could not be read", nonblank.height - 1, [])
-    account.warnings.append(f"one JSON document of {lines.height:,} lines, read whole as one record")
-    span = _Span()
-    yield span.add(events)
-    span.finish(account)
+    events = conform(_parse_with(spec, records, ctx, account))
+    read = set(events["line"].to_list())
+    rest_read = rest_rejected = 0
+    for first, span, _ in objects:
+        others = span - 1 - int(blank.slice(first + 1, span - 1).sum()) if span > 1 else 0
+        if rows[first] in read:
+            rest_read += others
+        else:
+            rest_rejected += others
+    account.continuation_lines += rest_read
+    if rest_rejected:
+        account.reject_group("the rest of a JSON record whose time could not be read", rest_rejected, [])
+    shape = "one JSON document" if len(objects) == 1 else f"{len(objects):,} pretty-printed JSON records"
+    account.warnings.append(f"{shape} in {lines.height:,} lines, each read whole as one record")
+    span_ = _Span()
+    yield span_.add(events)
+    span_.finish(account)
 
 
 class _Span:
