@@ -241,7 +241,7 @@ def json_objects(texts: list[str]) -> list[dict]:
 
 def choose(lines: pl.DataFrame, trial: Callable[[Spec], tuple[float, FileAccount]]) -> tuple[Spec, float] | None:
     """The generic spec that reads these first lines of a file best, with its score; None if none reads any."""
-    texts = [t for t in lines["text"].to_list() if t.strip()]
+    texts = [t for t in lines["text"].head(400).to_list() if t.strip()]
     if not texts:
         return None
     objects = json_objects(texts[:200])
