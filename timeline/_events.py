@@ -156,6 +156,13 @@ class EventTable:
         return json.dumps(self.report(), indent=2)
 
     @property
+    def zone_warning(self) -> str | None:
+        """A warning naming the files whose times carried no zone and were read as UTC (None if none)."""
+        from timeline.sources._zones import naive_time_warning
+
+        return naive_time_warning(self.account)
+
+    @property
     def rejected(self) -> int:
         """Lines rejected across all files."""
         return sum(a.rejected for a in self.account)
@@ -205,13 +212,15 @@ class EventTable:
             f"<td>{a.lines:,}</td><td>{a.events:,}</td><td>{a.continuation_lines:,}</td><td>{a.rejected:,}</td></tr>"
             for a in self.account[:50]
         )
+        warning = self.zone_warning
+        shown = f"<p style='color:#b00'><b>{html.escape(warning)}</b></p>" if warning else ""
         head = "<tr><th>file</th><th>format</th><th>sure</th><th>lines</th><th>events</th><th>continuation</th><th>rejected</th></tr>"
         if self.counted_only:
-            return (
+            return shown + (
                 f"<p><b>{len(self):,} events</b> counted (not kept) from {len(self.account)} files; "
                 f"{self.rejected:,} lines rejected</p><table>{head}{rows}</table><pre>{html.escape(self.summary())}</pre>"
             )
-        return (
+        return shown + (
             f"<p><b>{self.df.height:,} events</b> from {len(self.account)} files; {self.rejected:,} lines rejected</p>"
             f"<table>{head}{rows}</table>" + self.df.head(20)._repr_html_()
         )

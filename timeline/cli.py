@@ -69,8 +69,18 @@ def read_from_args(args: argparse.Namespace, events_path: str | None = None, kee
 
     Returns the EventTable; ``keep_events=False`` keeps only the counts its summary needs.
     """
-    from timeline.sources import read
+    import warnings
 
+    from timeline.sources import read
+    from timeline.sources._zones import NaiveTimeWarning
+
+    # The commands print the naive-time warning themselves, in their own place.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NaiveTimeWarning)
+        return _read(read, args, events_path, keep_events)
+
+
+def _read(read, args: argparse.Namespace, events_path: str | None, keep_events: bool):  # noqa: ANN001, ANN202
     return read(
         args.paths,
         format=_per_file_option(args.format),
@@ -252,7 +262,11 @@ def _cmd_read(args: argparse.Namespace) -> int:
     print_account(events, out=info)
     print(file=info)
     print(events.summary(), file=info)
+    warning = events.zone_warning
+    if warning:
+        print("\n" + warning, file=info)
     check_nothing_read(events, args.paths)
+    empty = [a.file for a in events.account if a.events == 0]
     if args.events:
         if not streamed:
             write_events(events, args.events)
@@ -262,6 +276,9 @@ def _cmd_read(args: argparse.Namespace) -> int:
         write_text(args.report_json, json.dumps(events.report(), indent=2, default=str))
         if args.report_json != "-":
             print(f"account written to {args.report_json}", file=info)
+    if empty:
+        print(f"timeline read: no event read from {len(empty)} file(s): {', '.join(empty[:10])}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -142,6 +142,8 @@ def run(args: argparse.Namespace) -> int:
     if rejected:
         print_account(events, out=sys.stderr)
     check_nothing_read(events, args.paths)
+    if events.zone_warning:
+        print(events.zone_warning, file=sys.stderr)
     out = sys.stderr if "-" in (args.json, args.markdown, args.postmortem, args.html, args.timesketch) else sys.stdout
     if args.all:
         for i, inc in enumerate(reconstruct_all(events, tz=display_tz, rules=args.rules), 1):

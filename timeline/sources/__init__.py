@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import fnmatch
 import itertools
+import json
 import sys
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
@@ -18,12 +22,14 @@ from timeline._events import EventTable, counts_schema
 from timeline.schema import conform, empty_events, in_event_order, sort_events
 from timeline.sources import documents
 from timeline.sources._account import FileAccount
+from timeline.sources import _generic, _w3c, _zones
 from timeline.sources._engine import engine_for
+from timeline.sources._envelope import Envelope
 from timeline.sources._inputs import InputFile, expand, source_name
 from timeline.sources._lines import Consumed, LineBlocks, _empty_lines, read_line_blocks
 from timeline.sources._parse import Block, Context, parse_csv_bytes, parse_jsonl_lines, parse_regex_lines
 from timeline.sources._sink import CountingSink, ParquetSink, write_blocks
-from timeline.sources._sniff import SAMPLE_LINES, sniff_lines
+from timeline.sources._sniff import SAMPLE_LINES, score_events, sniff_lines
 from timeline.sources._spec import Spec, SpecCatalog, load_specs, resolve_spec
 from timeline.sources._tagging import tag_db_changes
 from timeline.sources._time import TimeOptions, WholeFileNeeded, correct_year_against_mtime, get_zone
@@ -31,6 +37,10 @@ from timeline.sources._time import TimeOptions, WholeFileNeeded, correct_year_ag
 __all__ = ["read", "read_file", "read_file_blocks", "WholeFileNeeded", "load_specs", "Spec", "FileAccount"]
 
 MIN_SNIFF_SCORE = 0.5
+# The generic reader is tried when no spec reads this share of a file's first lines, and
+# takes the file when it reads more of them than the best spec by this margin.
+GENERIC_ABOVE = 0.8
+GENERIC_MARGIN = 0.15
 MAX_LINE_BYTES = 1 << 20
 
 PerFile = str | Mapping[str, str] | None
@@ -58,6 +68,12 @@ def _parse_with(spec: Spec, lines: pl.DataFrame, ctx: Context, account: FileAcco
         return parse_csv_bytes(data, spec, ctx, account)
     msg = f"format {spec.name} is a document format; it reads whole files, not lines"
     raise FormatSpecError(msg)
+
+
+def _trial(spec: Spec, lines: pl.DataFrame, ctx: Context) -> tuple[float, FileAccount]:
+    """A spec tried on a file's first lines: its score and the account of the trial."""
+    account = FileAccount(file="<sniff>", format=spec.name)
+    return score_events(spec, lines.head(SAMPLE_LINES), lambda ls, sp, acc: _parse_with(sp, ls, ctx, acc), account), account
 
 
 def read_file(item: InputFile | str | Path, **options: Any) -> tuple[pl.DataFrame, FileAccount]:
@@ -180,7 +196,41 @@ def _line_file_blocks(
     first = _drop_too_long(pl.concat(head) if len(head) > 1 else head[0], max_line_bytes, account)
     ctx = Context(file=account.file, source=account.source or "", time=options)
     account.tz = options.tz or "UTC"
+    account.tz_given = options.tz is not None
 
+    if _opens_document(first) and (forced is None or forced.kind == "jsonl"):
+        # Pretty-printed JSON (a webhook body, an API object, `jq` output): each object read whole, as one record.
+        # Read on only as far as a document may go: a larger file is read as lines, from what was taken.
+        taken, size, whole = [first], int(first["text"].str.len_bytes().sum() or 0), True
+        for b in blocks:
+            taken.append(_drop_too_long(b, max_line_bytes, account))
+            size += int(taken[-1]["text"].str.len_bytes().sum() or 0)
+            if size > MAX_DOCUMENT_BYTES:
+                whole = False
+                break
+        whole_lines = pl.concat(taken) if len(taken) > 1 else first
+        objects = _json_objects(whole_lines) if whole else None
+        if objects is not None:
+            yield from _json_document(objects, whole_lines, account, forced, specs, ctx)
+            account.warnings.extend(raw.warnings)
+            return
+        first = whole_lines
+
+    first_day: dt.date | None = None
+    declared = _w3c.spec_from_directives(first) if forced is None else None
+    if declared is not None:
+        # The file names its own fields (#Fields: of W3C logs, #fields of Zeek): read by them.
+        forced, utc, day = declared
+        if day is not None and options.date is None:
+            # The #Date directive dates the file's first line (a date option dates its last).
+            options = replace(options, date=day)
+            ctx = replace(ctx, time=options)
+            first_day = day
+        if utc and options.tz is None:
+            options = replace(options, tz="UTC")
+            ctx = replace(ctx, time=options)
+            account.tz, account.tz_given = "UTC", True
+            account.warnings.append("W3C extended log: times are UTC by the format's definition")
     if forced is not None:
         spec = forced
         account.confidence = 1.0
@@ -188,9 +238,28 @@ def _line_file_blocks(
     else:
         ranked = sniff_lines(first, specs, lambda ls, sp, acc: _parse_with(sp, ls, ctx, acc))
         account.sniff = ranked[:3]
-        if not ranked or ranked[0][1] < MIN_SNIFF_SCORE:
-            best = f" (best guess {ranked[0][0]} read {ranked[0][1]:.0%} of the first lines)" if ranked else ""
-            reason = f"no known format recognised{best}; name one with format="
+        best_score = ranked[0][1] if ranked else 0.0
+        fallback = None
+        if best_score < GENERIC_ABOVE:
+            # No spec reads the first lines well: the generic reader takes the file if it reads them better.
+            fallback = _generic.choose(first, lambda sp: _trial(sp, first, ctx))
+            if fallback is not None and best_score and fallback[1] <= best_score:
+                # A spec reading as many of the first lines as the last resort does (a file opening with lines
+                # that belong to no record, say) reads them with its own fields.
+                best_score, fallback = max(best_score, MIN_SNIFF_SCORE), None
+            elif fallback is not None and not (fallback[1] > best_score + GENERIC_MARGIN or best_score < MIN_SNIFF_SCORE):
+                fallback = None
+        if fallback is not None:
+            spec, account.confidence = fallback
+            account.generic = True
+            account.sniff = [(spec.name, fallback[1]), *ranked[:3]]
+            account.warnings.append(_generic.note(spec, ranked))
+        elif not ranked or best_score < MIN_SNIFF_SCORE:
+            best = f" (closest: {', '.join(f'{n} read {sc:.0%}' for n, sc in ranked[:3])} of the first lines)" if ranked else ""
+            reason = (
+                f"no known format recognised and no line starts with a time{best}; name one with --format NAME (CLI) or "
+                "format='NAME' (Python), a logging pattern ('python:...', 'log4j:...', 'postgres:...') or a spec file (--formats-dir / formats_dir=)"
+            )
             for lines in itertools.chain([first], (_drop_too_long(b, max_line_bytes, account) for b in blocks)):
                 nonblank = lines.filter(pl.col("text").str.strip_chars() != "")
                 account.lines += lines.height
@@ -199,33 +268,159 @@ def _line_file_blocks(
                     account.reject_group(reason, nonblank.height, [(int(r[0]), r[1]) for r in nonblank.head(3).iter_rows()])
             account.warnings.extend(raw.warnings)
             return
-        spec = specs[ranked[0][0]]
-        account.confidence = ranked[0][1]
+        else:
+            spec = specs[ranked[0][0]]
+            account.confidence = ranked[0][1]
     account.format = spec.name
     account.kind = spec.event_kind
-    ctx = replace(ctx, columns=columns)  # the format was recognised on whole events; now only what is wanted
+    # The format was recognised on whole events; now only what is wanted (an envelope's inner lines need its messages).
+    ctx = replace(ctx, columns=None if spec.raw.get("envelope") else columns)
     rest = (_drop_too_long(b, max_line_bytes, account) for b in blocks)
     span = _Span()
+    # A container runtime's envelope: the lines inside it are read by their own format where one fits.
+    envelope = Envelope(spec, specs, ctx, lambda ls, sp, acc: _parse_with(sp, ls, ctx, acc), account) if spec.raw.get("envelope") else None
+    unwrap = envelope.apply if envelope is not None else _unchanged
     if spec.kind == "csv" or spec.timestamp.get("missing"):
         # CSV fields may hold newlines, and year/date inference counts rollovers over the whole file.
         frame = _parse_with(spec, pl.concat([first, *rest]), ctx, account)
         if spec.timestamp.get("missing") == "year" and frame.height:
             frame = frame.with_columns(correct_year_against_mtime(frame["ts"], options.mtime, explicit_year).alias("ts"))
-        yield span.add(conform(frame))
+        if first_day is not None and frame.height:
+            frame = _from_first_day(frame, first_day, options.tz)
+        yield span.add(unwrap(conform(frame)))
     else:
         ctx = replace(ctx, time=replace(options, in_blocks=not whole))
         carry: pl.DataFrame | None = None
         # Every block holds its last record back for the next; what is held after the last block is read last.
         for lines in itertools.chain([first], rest):
             block = None if whole else Block(last=False)
-            yield span.add(conform(_parse_with(spec, lines if carry is None else pl.concat([carry, lines]), ctx, account, block)))
+            yield span.add(unwrap(conform(_parse_with(spec, lines if carry is None else pl.concat([carry, lines]), ctx, account, block))))
             carry = block.held if block is not None else None
         if carry is not None:
-            yield span.add(conform(_parse_with(spec, carry, ctx, account)))
+            yield span.add(unwrap(conform(_parse_with(spec, carry, ctx, account))))
+    if envelope is not None:
+        envelope.note(account)
+    if account.rejected and forced is None and not account.generic:
+        account.warnings.append(_poorly_read(account, spec))
     account.warnings.extend(raw.warnings)
     if account.tz_assumed and options.tz is None:
         account.warnings.append("times carry no zone and no tz was given: read as UTC")
     span.finish(account)
+
+
+def _from_first_day(frame: pl.DataFrame, day: dt.date, tz: str | None) -> pl.DataFrame:
+    """Time-only events dated so that the first of them falls on ``day`` (read as dating the last)."""
+    first = frame.sort("line")["ts"].drop_nulls()
+    if first.len() == 0:
+        return frame
+    local = first[0].astimezone(ZoneInfo(tz)) if tz else first[0]
+    shift = (day - local.date()).days
+    return frame.with_columns((pl.col("ts") + pl.duration(days=shift)).alias("ts")) if shift else frame
+
+
+def _poorly_read(account: FileAccount, spec: Spec) -> str:
+    """The note for a file its format left lines of: the other formats that came close, and how to name one."""
+    others = [(n, sc) for n, sc in account.sniff if n != spec.name][:3]
+    closest = f"; other close formats: {', '.join(f'{n} ({sc:.0%})' for n, sc in others)}" if others else ""
+    return (
+        f"{account.rejected:,} lines not read as {spec.name}{closest}. To read it another way: --format NAME (CLI) or "
+        "format='NAME' (Python), a logging pattern (--format 'python:%(asctime)s %(levelname)s %(message)s', 'log4j:...', "
+        "'postgres:<log_line_prefix>'), or a spec file of your own (--formats-dir DIR / formats_dir=DIR)"
+    )
+
+
+# A file opening like a pretty-printed JSON object, and no larger than this, is tried as one document.
+MAX_DOCUMENT_BYTES = 64 << 20
+
+
+def _opens_document(lines: pl.DataFrame) -> bool:
+    """True when a file's first non-blank line opens a JSON object it does not close."""
+    for text in lines["text"].head(20).to_list():
+        s = text.strip()
+        if s:
+            return s.startswith("{") and not s.endswith("}")
+    return False
+
+
+def _json_objects(lines: pl.DataFrame) -> list[tuple[int, int, dict]] | None:
+    """The file's lines as JSON objects written one after another (one document, or pretty-printed records).
+
+    Each as (row of its first line, rows it spans, object); None when the lines are not such a stream.
+    """
+    texts = lines["text"].to_list()
+    text = "\n".join(texts)
+    starts = list(itertools.accumulate((len(t) + 1 for t in texts[:-1]), initial=0))
+    decoder = json.JSONDecoder()
+    out: list[tuple[int, int, dict]] = []
+    pos = 0
+    try:
+        while True:
+            while pos < len(text) and text[pos] in " \t\r\n":
+                pos += 1
+            if pos >= len(text):
+                break
+            value, end = decoder.raw_decode(text, pos)
+            if not isinstance(value, dict):
+                return None
+            first, last = bisect.bisect_right(starts, pos) - 1, bisect.bisect_right(starts, end - 1) - 1
+            out.append((first, last - first + 1, value))
+            pos = end
+    except ValueError:
+        return None
+    return out or None
+
+
+def _json_document(
+    objects: list[tuple[int, int, dict]], lines: pl.DataFrame, account: FileAccount, forced: Spec | None,
+    specs: Mapping[str, Spec], ctx: Context,
+) -> Iterator[pl.DataFrame]:
+    """Read pretty-printed JSON objects, each as one record: its first line the event, the others its continuation."""
+    rows = lines["line"].to_list()
+    blank = lines["text"].str.strip_chars() == ""
+    records = pl.DataFrame(
+        {"line": [rows[first] for first, _, _ in objects], "text": [json.dumps(o, ensure_ascii=False) for _, _, o in objects]},
+        schema={"line": lines.schema["line"], "text": pl.String},
+    )
+    parse = lambda ls, sp, acc: _parse_with(sp, ls, ctx, acc)  # noqa: E731
+    spec: Spec | None = forced
+    if spec is None:
+        ranked = sniff_lines(records, {n: s for n, s in specs.items() if s.kind == "jsonl"}, parse)
+        account.sniff = ranked[:3]
+        if ranked and ranked[0][1] >= MIN_SNIFF_SCORE:
+            spec, account.confidence = specs[ranked[0][0]], ranked[0][1]
+        else:
+            fallback = _generic.choose(records, lambda sp: _trial(sp, records, ctx))
+            if fallback is not None:
+                spec, account.confidence = fallback
+                account.generic = True
+                account.warnings.append(_generic.note(spec, ranked))
+    # Every line that is not a record's first is blank, continues its record, or goes with a rejected one.
+    account.lines += lines.height - records.height
+    account.blank += int(blank.sum())
+    if spec is None:
+        account.lines += records.height
+        nonblank = lines.filter(~blank)
+        account.reject_group("JSON document(s) with no time field the generic reader knows; name one with format= or column_map=",
+                             nonblank.height, [(int(r[0]), r[1]) for r in nonblank.head(1).iter_rows()])
+        return
+    account.format, account.kind = spec.name, spec.event_kind
+    events = conform(_parse_with(spec, records, ctx, account))
+    read = set(events["line"].to_list())
+    rest_read = rest_rejected = 0
+    for first, span, _ in objects:
+        others = span - 1 - int(blank.slice(first + 1, span - 1).sum()) if span > 1 else 0
+        if rows[first] in read:
+            rest_read += others
+        else:
+            rest_rejected += others
+    account.continuation_lines += rest_read
+    if rest_rejected:
+        account.reject_group("the rest of a JSON record whose time could not be read", rest_rejected, [])
+    shape = "one JSON document" if len(objects) == 1 else f"{len(objects):,} pretty-printed JSON records"
+    account.warnings.append(f"{shape} in {lines.height:,} lines, each read whole as one record")
+    span_ = _Span()
+    yield span_.add(events)
+    span_.finish(account)
 
 
 class _Span:
@@ -426,16 +621,24 @@ def read(
             accounts.append(account)
             shown.update(account.bytes or 0)
     if isinstance(sink, CountingSink):
-        return EventTable(account=accounts, notes=notes, counts=sink.finish(counts_schema))
+        return _warned(EventTable(account=accounts, notes=notes, counts=sink.finish(counts_schema)))
     if sink is not None:
         sink.finish(empty_events)
-        return EventTable(account=accounts, notes=notes, path=sink.out)
+        return _warned(EventTable(account=accounts, notes=notes, path=sink.out))
     df = pl.concat(frames, how="vertical") if frames else empty_events()
     if not in_event_order(df):
         df = sort_events(df)
     # Configuration reloads, parameter changes and restarts in database logs are change evidence too.
     df = tag_db_changes(df)
-    return EventTable(df, accounts, notes)
+    return _warned(EventTable(df, accounts, notes))
+
+
+def _warned(table: EventTable) -> EventTable:
+    """Say, as a Python warning too (shown in notebooks), when naive times were read as UTC."""
+    warning = table.zone_warning
+    if warning:
+        warnings.warn(warning, _zones.NaiveTimeWarning, stacklevel=3)
+    return table
 
 
 def _unchanged(block: pl.DataFrame) -> pl.DataFrame:

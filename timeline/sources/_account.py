@@ -54,6 +54,8 @@ class FileAccount:
     examples: list[Rejection] = field(default_factory=list, repr=False)
     warnings: list[str] = field(default_factory=list)
     sniff: list[tuple[str, float]] = field(default_factory=list)
+    generic: bool = False
+    tz_given: bool = False
 
     def reject(self, line: int, reason: str, text: str, count: int = 1) -> None:
         """Record rejected lines (the first few of each reason are kept verbatim)."""

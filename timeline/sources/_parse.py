@@ -117,10 +117,18 @@ def _add_time(frame: pl.DataFrame, spec: Spec, ctx: Context, rows: pl.Expr) -> p
     formats = tuple(spec.timestamp.get("formats", ()))
     if spec.timestamp.get("iso"):
         formats = (*formats, *ISO_FORMATS)
-    return add_time_columns(
+    numeric = None
+    if spec.timestamp.get("epoch"):
+        # An epoch number is an instant in UTC, not a naive local time (noted before the raw field is replaced by ts).
+        numeric = frame.select(ts_raw.cast(pl.String).str.strip_chars().cast(pl.Float64, strict=False).is_not_null()).to_series()
+    out = add_time_columns(
         frame, ts_raw, formats=formats, epoch=spec.timestamp.get("epoch"), zone=zone,
         missing=spec.timestamp.get("missing"), options=ctx.time, rows=rows,
     )
+    if numeric is not None and out["_zone"].null_count():
+        out = out.with_columns(pl.when(pl.col("_zone").is_null() & numeric & pl.col("ts").is_not_null())
+                               .then(pl.lit("UTC")).otherwise(pl.col("_zone")).alias("_zone"))
+    return out
 
 
 def _event_columns(spec: Spec, cols: set[str], ctx: Context, attrs: pl.Expr) -> list[pl.Expr]:
@@ -572,6 +580,7 @@ def _template_expr(template: str, cols: set[str]) -> pl.Expr:
 
 
 def _note_times(out: pl.DataFrame, account: FileAccount) -> None:
+    """Note the zones seen; a time with none was read in an assumed zone."""
     if out.height:
         zones = out["_zone"].drop_nulls().unique().sort().head(10).to_list()
         account.zones_seen = sorted(set(account.zones_seen) | set(zones))
@@ -769,6 +778,14 @@ def parse_csv_bytes(data: bytes, spec: Spec, ctx: Context, account: FileAccount)
     alternatives = [list(c) for c in spec.csv.get("columns", [])]
     if data.strip() == b"":
         return _assemble(_empty_line_frame(), spec, ctx, account, [])
+    lead = len(data) - len(data.lstrip(b"\r\n"))
+    skipped = 0
+    if lead:
+        # Blank lines before the first record (a file cut at a rotation): counted as blank, not read as a row.
+        skipped = data[:lead].count(b"\n")
+        account.lines += skipped
+        account.blank += skipped
+        data = data[lead:]
     try:
         table = pl.read_csv(
             io.BytesIO(data), has_header=bool(spec.csv.get("header", False)), infer_schema=False,
@@ -787,7 +804,7 @@ def parse_csv_bytes(data: bytes, spec: Spec, ctx: Context, account: FileAccount)
     newlines = pl.sum_horizontal([pl.col(c).str.count_matches("\n").fill_null(0) for c in table.columns])
     table = table.with_columns(newlines.cast(pl.UInt32).alias("_nl"))
     table = table.with_columns(
-        (pl.lit(1, pl.UInt32) + (pl.col("_nl") + 1).cum_sum().shift(1, fill_value=0)).alias("line"),
+        (pl.lit(1 + skipped, pl.UInt32) + (pl.col("_nl") + 1).cum_sum().shift(1, fill_value=0)).alias("line"),
         pl.concat_str([pl.col(c).fill_null("") for c in (names or table.columns[:-1])], separator=",").alias("text"),
         pl.lit(True).alias("_matched"),
     )

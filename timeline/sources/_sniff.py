@@ -63,7 +63,7 @@ def candidates(sample: list[str], specs: Mapping[str, Spec]) -> list[Spec]:
     out: list[Spec] = []
     for spec in specs.values():
         if spec.kind == "regex":
-            if _quick_regex_hits(spec, text[:20]) > 0:
+            if _quick_regex_hits(spec, text) > 0:
                 out.append(spec)
         elif spec.kind == "jsonl" and n_obj:
             required = list(spec.sniff.get("required", spec.ts_fields[:1]))
@@ -82,17 +82,54 @@ def candidates(sample: list[str], specs: Mapping[str, Spec]) -> list[Spec]:
 
 
 def score(spec: Spec, lines: pl.DataFrame, parse) -> float:  # noqa: ANN001 - parse is the reader's dispatch
-    """Share of non-blank sample lines the spec reads as events or continuation lines."""
-    account = FileAccount(file="<sniff>", format=spec.name)
+    """Share of non-blank sample lines the spec reads as events or continuation lines (see :func:`score_events`)."""
+    return score_events(spec, lines, parse, FileAccount(file="<sniff>", format=spec.name))
+
+
+def score_events(spec: Spec, lines: pl.DataFrame, parse, account: FileAccount) -> float:  # noqa: ANN001
+    """Share of non-blank sample lines the spec reads as events or continuation lines, judged on its events.
+
+    A spec that reads the lines but fills the events with nothing is marked down (see
+    :func:`emptiness`), so that a reader that understands them wins.
+    """
     try:
-        parse(lines, spec, account)
+        events = parse(lines, spec, account)
     except Exception:  # noqa: BLE001 - a spec that fails on the sample simply does not fit
         return 0.0
     nonblank = account.lines - account.blank
     if nonblank <= 0 or account.events == 0:
         return 0.0
     read = account.events + 0.9 * account.continuation_lines
-    return read / nonblank
+    return read / nonblank * (1.0 - emptiness(spec, events))
+
+
+# A message shared by this share of a sample's events says the message key holds a label, not the message.
+CONSTANT_MESSAGE_SHARE = 0.8
+MIN_EVENTS_JUDGED = 5
+
+
+def emptiness(spec: Spec, events: pl.DataFrame) -> float:
+    """How much of a spec's reading is empty (0 none, up to 0.5): confidently wrong is worse than unread.
+
+    One message on most events of a JSON log (an envelope whose ``msg`` is "record"), or one
+    level throughout while the messages say ERROR or FATAL.
+    """
+    if not isinstance(events, pl.DataFrame) or events.height < MIN_EVENTS_JUDGED or "message" not in events.columns:
+        return 0.0
+    penalty = 0.0
+    messages = events["message"].drop_nulls()
+    # Only a JSON key can hold a label in place of the message; a message cut from a line that is the
+    # same on every line (a periodic "ASL Sender Statistics") is what the log says.
+    if messages.len() and spec.kind == "jsonl" and spec.column("message") and not spec.raw.get("message_template"):
+        top = messages.value_counts(sort=True).row(0)[1]
+        if top >= CONSTANT_MESSAGE_SHARE * events.height:
+            penalty += 0.4
+    levels = events["level"].drop_nulls().unique()
+    if spec.column("level") and levels.len() == 1 and levels[0] not in ("error", "critical"):
+        says = messages.str.contains(r"\b(?:ERROR|FATAL|PANIC|CRITICAL)\b").sum()
+        if says >= 2:
+            penalty += 0.1
+    return min(penalty, 0.5)
 
 
 def specificity(spec: Spec) -> float:

@@ -57,6 +57,9 @@ Spec file layout (all keys but ``name``, ``kind`` and ``samples`` optional)::
                                 # its first line lacks (a time on the third line of a block)
     ignore = '^Time +Id'        # lines like this (banners) are skipped, counted with blank lines
 
+    [envelope]                  # a container runtime's line around an application's: the
+    inner = "message"           # messages are read by the line format that fits them (_envelope.py)
+
     [sniff]
     required = ["event"]        # jsonl: keys that must be present
     weight = 1.0                # tie-break between specs that match equally

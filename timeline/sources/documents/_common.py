@@ -486,8 +486,8 @@ def csv_records(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
 
 
 def csv_text_records(text: str, where: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """As :func:`csv_records`, on text."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+    """As :func:`csv_records`, on text (comma, semicolon, tab or pipe separated: see :func:`csv_delimiter`)."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=csv_delimiter(text.split("\n", 1)[0]))
     try:
         header = next(reader)
     except StopIteration:
@@ -519,10 +519,25 @@ def csv_header(path: Path) -> list[str]:
     if "," not in first_line and ";" not in first_line and "\t" not in first_line:
         return []
     try:
-        row = next(csv.reader(io.StringIO(first_line)))
+        row = next(csv.reader(io.StringIO(first_line), delimiter=csv_delimiter(first_line)))
     except (csv.Error, StopIteration):
         return []
     return [h.strip() for h in row]
+
+
+CSV_DELIMITERS = (",", ";", "\t", "|")
+
+
+def csv_delimiter(header: str) -> str:
+    """The separator of a CSV export, from its header line: the candidate that cuts it into the most cells.
+
+    Spreadsheets in many locales export with semicolons, and some tools with tabs; a
+    quoted header cell may hold any of them, so only separators outside quotes count.
+    """
+    outside = re.sub(r'"[^"]*"', "", header)
+    counts = {d: outside.count(d) for d in CSV_DELIMITERS}
+    best = max(CSV_DELIMITERS, key=lambda d: (counts[d], -CSV_DELIMITERS.index(d)))
+    return best if counts[best] else ","
 
 
 def by_name(header: Sequence[str], row: Sequence[str]) -> dict[str, str]:
