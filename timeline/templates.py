@@ -40,6 +40,8 @@ from typing import Any
 
 import polars as pl
 
+from timeline.bursting import is_bursting
+
 from timeline._errors import InputError
 
 __all__ = [
@@ -515,12 +517,8 @@ def _span(span: Any, what: str) -> tuple[datetime, datetime] | None:
     return s, e
 
 
-# Burst rule (documented in template_summary): a template is bursting in the
-# window when it has at least BURST_MIN_COUNT lines there and at least
-# BURST_RATIO times as many as its baseline rate predicts, with one line added
-# to both sides so that a template absent from the baseline needs a few lines.
-BURST_MIN_COUNT = 5
-BURST_RATIO = 5.0
+# A template bursts in the window as timeline.bursting defines it, for templates and
+# reconstruction alike: enough lines there, and many times what its baseline rate predicts.
 
 
 def _flags(df: pl.DataFrame, window: Any, baseline: Any) -> pl.DataFrame:
@@ -566,8 +564,7 @@ def _flags(df: pl.DataFrame, window: Any, baseline: Any) -> pl.DataFrame:
     expected = pl.col("_base") * (win_s / base_s) if base_s > 0 else pl.lit(0.0)
     return stats.with_columns(
         new=(pl.col("_first") >= ws) & (pl.col("_first") < we) & (pl.col("_base") == 0),
-        bursting=(pl.col("count_in_window") >= BURST_MIN_COUNT)
-        & ((pl.col("count_in_window") + 1) >= BURST_RATIO * (expected + 1)),
+        bursting=is_bursting(pl.col("count_in_window"), expected),
     ).drop("_base", "_first")
 
 
@@ -638,7 +635,7 @@ def template_summary(events: Any, *, window: Any = None, baseline: Any = None) -
         Columns ``template_id, template, count, first_seen, last_seen,
         count_in_window, count_before, new, bursting, sample``, most frequent
         first. ``new``: first seen inside the window and never in the baseline.
-        ``bursting``: at least 5 lines in the window and
+        ``bursting``: at least 3 lines in the window (``timeline.bursting``) and
         ``count_in_window + 1 >= 5 * (expected + 1)``, where ``expected`` is the
         baseline count scaled to the window's length (the baseline rate times
         the window duration). The +1 on both sides keeps a template that was
