@@ -209,3 +209,21 @@ def test_isoformat_json_lines_read_in_blocks_to_the_instants(tmp_path, monkeypat
     account = table.account[0] if isinstance(table.account, list) else table.account
     assert account.rejected == 0
     assert table.df.sort("line")["ts"].to_list() == expected
+
+
+@SETTINGS
+@given(
+    st.sampled_from(["America/Los_Angeles", "Europe/Berlin", "Australia/Lord_Howe", "Asia/Kolkata", "America/Sao_Paulo", "UTC"]),
+    st.sampled_from([dt.datetime(2024, 3, 10, 1), dt.datetime(2024, 11, 3, 0, 30), dt.datetime(2024, 3, 31, 1, 30),
+                     dt.datetime(2024, 10, 27, 1), dt.datetime(2024, 4, 7, 1), dt.datetime(2024, 10, 6, 1, 45), dt.datetime(2024, 7, 1)]),
+    st.lists(st.integers(-3 * 86400, 3 * 86400), min_size=1, max_size=40),
+)
+def test_naive_local_times_near_a_dst_change_read_as_the_reference(tz, around, seconds):
+    """One offset by arithmetic when the span holds no change of offset, the zone's rules otherwise: same instants."""
+    values = [(around + dt.timedelta(seconds=s)).strftime("%Y-%m-%d %H:%M:%S") for s in sorted(seconds)]
+    frame = pl.DataFrame({"raw": values}, schema={"raw": pl.String})
+    options = TimeOptions(tz=tz)
+    staged = add_time_columns(frame, pl.col("raw"), formats=ISO_FORMATS, options=options)
+    ts, zone, error = time_exprs(pl.col("raw"), formats=ISO_FORMATS, options=options)
+    direct = frame.select(ts.alias("ts"), zone.alias("_zone"), error.alias("_terr"))
+    assert_frame_equal(staged.select("ts", "_zone", "_terr"), direct)

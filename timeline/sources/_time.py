@@ -397,6 +397,8 @@ def _read_text_times(
         pl.col("_zone").is_not_null().sum().alias("_q_zoned"),
         (pl.col("_zone").is_null() & naive_read).sum().alias("_q_naive"),
         pl.col("_zone").drop_nulls().unique().implode().alias("_q_zones"),
+        pl.col("_naive").filter(pl.col("_zone").is_null()).min().alias("_q_min"),
+        pl.col("_naive").filter(pl.col("_zone").is_null()).max().alias("_q_max"),
     ]
     if missing == "year":
         # The year (or date) is counted over rollovers in file order: one column, computed once.
@@ -416,8 +418,8 @@ def _read_text_times(
         # Only the values still unread are parsed again (a value already read is a null here, read for free).
         parsed = pl.when(pl.col("_naive").is_null()).then(base).str.to_datetime(fmt, strict=False, time_unit="us", cache=False)
         work = work.lazy().with_columns(pl.coalesce(pl.col("_naive"), parsed).alias("_naive")).with_columns(counts).collect(engine=engine())
-    facts = work.row(0, named=True) if work.height else {"_q_zoned": 0, "_q_naive": 0, "_q_zones": []}
-    work = work.drop("_q_todo", "_q_zoned", "_q_naive", "_q_zones")
+    facts = work.row(0, named=True) if work.height else {"_q_zoned": 0, "_q_naive": 0, "_q_zones": [], "_q_min": None, "_q_max": None}
+    work = work.drop("_q_todo", "_q_zoned", "_q_naive", "_q_zones", "_q_min", "_q_max")
     tz = options.tz or "UTC"
     if facts["_q_zoned"]:
         # Few distinct zones: work their offsets out once each, then map.
@@ -429,8 +431,16 @@ def _read_text_times(
         zoned_ts = pl.lit(None, dtype=pl.Datetime("us", "UTC"))
     local = pl.col("_naive").dt.replace_time_zone(tz, ambiguous="null", non_existent="null")
     unresolved = (pl.col("_local").is_null() & pl.col("_naive").is_not_null() & pl.col("_zone").is_null()).sum()
+    local_utc = pl.col("_local").dt.convert_time_zone("UTC")
     if not facts["_q_naive"]:
         local, unresolved = pl.lit(None, dtype=pl.Datetime("us", tz)), pl.lit(0)
+    else:
+        fixed = _fixed_offset(tz, facts["_q_min"], facts["_q_max"])
+        if fixed is not None:
+            # No DST change in this span of local times: one offset for all, by arithmetic
+            # (the zone's rules looked up per value cost as much as the parsing).
+            local = (pl.col("_naive") - pl.duration(seconds=fixed)).dt.replace_time_zone("UTC")
+            local_utc, unresolved = pl.col("_local"), pl.lit(0)
     error = (
         pl.when(pl.col("_naive").is_null())
         .then(pl.lit(f"time does not match {' or '.join(formats)}" if formats else "no time"))
@@ -453,13 +463,45 @@ def _read_text_times(
             )
         )
 
-    out = finish(pl.col("_local").dt.convert_time_zone("UTC")).collect(engine=engine())
+    out = finish(local_utc).collect(engine=engine())
     if out.height and out["_q_unresolved"][0]:
         # Some time is in a repeated or skipped hour: resolve by file order.
         if options.in_blocks:
             raise WholeFileNeeded
         out = finish(_localize(pl.col("_naive"), tz)).collect(engine=engine())
     return out.drop("_q_unresolved")
+
+
+_FIXED_SPAN = dt.timedelta(days=2)
+
+
+def _fixed_offset(tz: str, first: dt.datetime | None, last: dt.datetime | None) -> int | None:
+    """The UTC offset (seconds east) of every local time from ``first`` to ``last`` in ``tz``, if one.
+
+    None when a DST change (or any change of offset) falls in the span, when a
+    time there is ambiguous or skipped, or when the span is over two days (then
+    the zone's rules are looked up per value). The offset is read at both ends
+    and at every whole hour between, both folds, so a change anywhere inside
+    shows as two different offsets.
+    """
+    if first is None or last is None or last - first > _FIXED_SPAN or last < first:
+        return None
+    return _offset_over_hours(tz, first.replace(minute=0, second=0, microsecond=0), last)
+
+
+@functools.lru_cache(maxsize=1024)
+def _offset_over_hours(tz: str, start_hour: dt.datetime, last: dt.datetime) -> int | None:
+    zone = ZoneInfo(tz)
+    offsets = set()
+    at = start_hour
+    while True:
+        for fold in (0, 1):
+            off = at.replace(tzinfo=zone, fold=fold).utcoffset()
+            offsets.add(None if off is None else int(off.total_seconds()))
+        if len(offsets) > 1 or at > last:
+            break
+        at += dt.timedelta(minutes=30)
+    return offsets.pop() if len(offsets) == 1 else None
 
 
 @functools.lru_cache(maxsize=256)
