@@ -227,3 +227,25 @@ def test_naive_local_times_near_a_dst_change_read_as_the_reference(tz, around, s
     ts, zone, error = time_exprs(pl.col("raw"), formats=ISO_FORMATS, options=options)
     direct = frame.select(ts.alias("ts"), zone.alias("_zone"), error.alias("_terr"))
     assert_frame_equal(staged.select("ts", "_zone", "_terr"), direct)
+
+
+def test_records_with_object_values_read_each_key_as_python_does(tmp_path):
+    """OpenTelemetry records hold objects (Resource, Attributes): every line's time, trace id and message are its own."""
+    import random
+
+    rng = random.Random(3)
+    path = tmp_path / "otel.jsonl"
+    expected = []
+    with path.open("w", encoding="utf-8") as fh:
+        for i in range(5000):
+            ns = 1723497364512000000 + i * 1_234_567_000  # whole microseconds: the reader keeps microseconds
+            service = rng.choice(["checkout", "orders", "billing"])
+            body = rng.choice(["GET /a 200", "payment {declined}", "[worker] started", "x = [1]"])
+            rec = {"Timestamp": str(ns), "SeverityText": rng.choice(["INFO", "ERROR"]), "Body": body,
+                   "Resource": {"service.name": service, "host": {"name": f"h{i % 3}"}}, "Attributes": {"n": i, "list": [1, 2]},
+                   "TraceId": f"{i:032x}"}
+            fh.write(json.dumps(rec) + "\n")
+            moment = dt.datetime.fromtimestamp(ns // 1_000_000_000, UTC).replace(microsecond=(ns // 1000) % 1_000_000)
+            expected.append((moment, f"{i:032x}", body))
+    df = read(path, format="otel_json", quiet=True).df.sort("line")
+    assert list(zip(df["ts"].to_list(), df["ref"].to_list(), df["message"].to_list(), strict=True)) == expected
