@@ -177,6 +177,14 @@ def parse_regex_lines(
         target = lines if where is None else lines[where]
         if target.height == 0:
             continue
+        if tail is None and not optionals and _group_names(head) <= _unused_groups(spec):
+            # A pattern that only validates the line (logfmt's "pairs": every group it has is
+            # excluded and read by nothing) is a match test, without captures: about 6x cheaper
+            # than capturing its repeated group over the whole line.
+            ok = target.lazy().select(text.str.contains(_ascii_digits(head)).alias("_ok")).collect(engine=engine())["_ok"]
+            got = pl.DataFrame([ok, *(_nulls(g, target.height) for g in groups if g in _group_names(head))])
+        else:
+            got = None
         found = pl.col("_p").struct.field(_MATCH)
         plan = target.lazy().with_columns(text.str.extract_groups(f"(?P<{_MATCH}>{_ascii_digits(head)})").alias("_p"))
         if tail is not None:
@@ -202,7 +210,8 @@ def parse_regex_lines(
                 k = next((k for k, opt in enumerate(optionals) if g in _group_names(opt)), None)
                 if k is not None:
                     exprs.append(pl.col(f"_o{k}").struct.field(g).alias(g))
-        got = plan.select(exprs).collect(engine=engine())
+        if got is None:
+            got = plan.select(exprs).collect(engine=engine())
         if where is None:
             matched = got["_ok"].alias("_matched")
             for g in got.columns[1:]:
@@ -226,6 +235,13 @@ def parse_regex_lines(
     field_exprs = _with_fields(spec, [pl.col(g) for g in groups])
     frame = frame.lazy().with_columns(*field_exprs).with_columns(matched).collect(engine=engine())
     return _assemble(frame, spec, ctx, account, list(spec.field_names), block=block)
+
+
+def _unused_groups(spec: Spec) -> frozenset[str]:
+    """Pattern groups excluded from attrs and named nowhere else in the spec: their values are never read."""
+    named = repr((spec.ts_fields, spec.columns, spec.timestamp, spec.multiline, spec.constants, spec.raw.get("message_extra"),
+                  spec.raw.get("message_template"), [n for n, _ in spec.fields]))
+    return frozenset(g for g in spec.attrs_exclude if g not in named)
 
 
 @functools.lru_cache(maxsize=512)
