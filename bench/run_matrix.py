@@ -195,7 +195,9 @@ def main(argv: list[str] | None = None) -> int:
         if slower > SLOW_LIMIT:
             note.append("SLOW")
         vs = row.get("vs_lnav")
-        if vs is not None and row.get("lnav_records") not in (None, row["records"]):
+        if vs is not None and row.get("lnav_records") is None:
+            note.append("lnav printed no count: its query failed, the ratio means nothing")
+        elif vs is not None and row.get("lnav_records") != row["records"]:
             note.append(f"lnav read {row['lnav_records']:,} of {row['records']:,} records")
         print(f"{row['family']:17} {row['kind']:8} {row['mb']:6.0f} {row['tl_s']:6.2f} {row['mb_s']:6.1f} {slower:5.1f}x "
               f"{row['rss_x']:5.2f}x {row['read_s']:6.2f} {row['query_s']:7.3f} "
