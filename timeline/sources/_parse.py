@@ -9,6 +9,7 @@ a time and would translate to any dataframe engine.
 from __future__ import annotations
 
 import functools
+import io
 import json
 import re
 from dataclasses import dataclass
@@ -184,6 +185,14 @@ def parse_regex_lines(
         target = lines if where is None else lines[where]
         if target.height == 0:
             continue
+        if tail is None and not optionals and _group_names(head) <= _unused_groups(spec):
+            # A pattern that only validates the line (logfmt's "pairs": every group it has is
+            # excluded and read by nothing) is a match test, without captures: about 6x cheaper
+            # than capturing its repeated group over the whole line.
+            ok = target.lazy().select(text.str.contains(_ascii_digits(head)).alias("_ok")).collect(engine=engine())["_ok"]
+            got = pl.DataFrame([ok, *(_nulls(g, target.height) for g in groups if g in _group_names(head))])
+        else:
+            got = None
         found = pl.col("_p").struct.field(_MATCH)
         plan = target.lazy().with_columns(text.str.extract_groups(f"(?P<{_MATCH}>{_ascii_digits(head)})").alias("_p"))
         if tail is not None:
@@ -209,7 +218,8 @@ def parse_regex_lines(
                 k = next((k for k, opt in enumerate(optionals) if g in _group_names(opt)), None)
                 if k is not None:
                     exprs.append(pl.col(f"_o{k}").struct.field(g).alias(g))
-        got = plan.select(exprs).collect(engine=engine())
+        if got is None:
+            got = plan.select(exprs).collect(engine=engine())
         if where is None:
             matched = got["_ok"].alias("_matched")
             for g in got.columns[1:]:
@@ -233,6 +243,13 @@ def parse_regex_lines(
     field_exprs = _with_fields(spec, [pl.col(g) for g in groups])
     frame = frame.lazy().with_columns(*field_exprs).with_columns(matched).collect(engine=engine())
     return _assemble(frame, spec, ctx, account, list(spec.field_names), block=block)
+
+
+def _unused_groups(spec: Spec) -> frozenset[str]:
+    """Pattern groups excluded from attrs and named nowhere else in the spec: their values are never read."""
+    named = repr((spec.ts_fields, spec.columns, spec.timestamp, spec.multiline, spec.constants, spec.raw.get("message_extra"),
+                  spec.raw.get("message_template"), [n for n, _ in spec.fields]))
+    return frozenset(g for g in spec.attrs_exclude if g not in named)
 
 
 @functools.lru_cache(maxsize=512)
@@ -446,10 +463,19 @@ def _assemble(
         # Fields the first line lacks come from the record's joined lines (first value wins).
         member = pl.col("_start") | (pl.col("_cont") & ~pl.col("_blank"))
         fields = [c for c in frame.columns if c not in ("line", "text") and not c.startswith("_")]
-        frame = frame.with_columns(
-            pl.when(pl.col("_start")).then(pl.when(member).then(pl.col(c)).drop_nulls().first().over("_rec")).otherwise(pl.col(c)).alias(c)
-            for c in fields
-        )
+
+        def first_in_record(c: str) -> pl.Expr:
+            # A record's lines are contiguous and its start line comes first, so the first value
+            # among its lines is the next value at or after the start, if that value lies in the
+            # same record: two backward fills instead of a window per field (5x faster on
+            # MySQL slow-query blocks, which carry 16 fields over 5 lines).
+            masked = pl.when(member).then(pl.col(c))
+            source_rec = pl.when(masked.is_not_null()).then(pl.col("_rec")).backward_fill()
+            return pl.when(source_rec == pl.col("_rec")).then(masked.backward_fill())
+
+        frame = frame.lazy().with_columns(
+            pl.when(pl.col("_start")).then(first_in_record(c)).otherwise(pl.col(c)).alias(c) for c in fields
+        ).collect(engine=engine())
     frame = _add_time(frame, spec, ctx, pl.col("_start"))
     start_ok = pl.col("_start") & pl.col("_terr").is_null()
     rec_ok = pl.when(pl.col("_start")).then(start_ok).otherwise(None).forward_fill()
@@ -735,6 +761,9 @@ def _decode_json(text: pl.Series, keys: list[str]) -> list[pl.Series]:
         return out.get_columns()
     except pl.exceptions.ComputeError:
         pass
+    by_reader = _keys_by_reader(text, keys, top)
+    if by_reader is not None:
+        return by_reader
     try:
         # Valid JSON objects whose keys hold objects or arrays: take each key by JSON path.
         text.str.json_decode(pl.Struct({"__valid": pl.String}))
@@ -764,6 +793,45 @@ def _decode_json(text: pl.Series, keys: list[str]) -> list[pl.Series]:
             v = _json_value(record, k) if good else None
             values[k].append(None if v is None else (v if isinstance(v, str) else json.dumps(v)))
     return [pl.Series("_ok", ok_list, pl.Boolean), *[pl.Series(_safe(k), values[k], pl.String) for k in keys]]
+
+
+def _object_like(values: pl.Series) -> pl.Series:
+    return (values.str.starts_with("{") & values.str.ends_with("}")) | (values.str.starts_with("[") & values.str.ends_with("]"))
+
+
+def _keys_by_reader(text: pl.Series, keys: list[str], top: dict[str, object]) -> list[pl.Series] | None:
+    """The keys of records some of whose keys hold objects or arrays (OpenTelemetry's ``Resource``,
+    bunyan's ``err``), read once by polars' NDJSON reader; None if it cannot read the block.
+
+    Taking each key by JSON path parses every line once per key and per spelling (30 times for
+    OpenTelemetry's keys: a few thousand lines a second). The reader parses each line once and
+    keeps an object's or array's value as JSON text; a dotted key's nested value is then taken by
+    JSON path from its parent's text (as the first pass does from the parent string), and a key
+    whose own value is an object or array is taken by JSON path from the line, as before, on
+    those rows only, so the text is the same as the per-key path gives.
+    """
+    try:
+        frame = pl.read_ndjson(io.BytesIO(text.str.join("\n").item().encode("utf-8")), schema=top)  # type: ignore[arg-type]
+    except (pl.exceptions.PolarsError, ValueError):
+        return None
+    if frame.height != text.len():
+        return None  # a line that held more than one object, or none
+    cols = [pl.Series("_ok", [True] * text.len(), pl.Boolean)]
+    for k in keys:
+        value = frame[k]
+        objects = _object_like(value).fill_null(False)
+        if objects.any():
+            where = objects.arg_true()
+            value = value.scatter(where, text.gather(where).str.json_path_match(_json_path([k])))
+        if "." in k:
+            parts = k.split(".")
+            parent = frame[parts[0]]
+            nested_rows = (value.is_null() & _object_like(parent).fill_null(False))
+            if nested_rows.any():
+                where = nested_rows.arg_true()
+                value = value.scatter(where, parent.gather(where).str.json_path_match(_json_path(parts[1:])))
+        cols.append(value.alias(_safe(k)))
+    return cols
 
 
 def levels_valid() -> tuple[str, ...]:
