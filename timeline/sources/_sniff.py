@@ -7,6 +7,8 @@ lines read wins, ties going to the more specific spec.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import csv
 import io
 import json
@@ -147,7 +149,30 @@ def sniff_lines(lines: pl.DataFrame, specs: Mapping[str, Spec], parse) -> list[t
         if s > 0:
             ranked.append((s, specificity(spec), spec.name))
     ranked.sort(key=lambda r: (-round(r[0], 2), -r[1], r[2]))
+    ranked = _strict_first(ranked, specs, sample, parse)
     return [(name, s) for s, _, name in ranked]
+
+
+LENIENT = "lenient"
+"""The name of a spec's last-resort pattern (a cut user agent, a stray quote): what it reads is a weaker explanation."""
+
+
+def _strict_first(ranked: list[tuple[float, float, str]], specs: Mapping[str, Spec], sample: pl.DataFrame, parse) -> list[tuple[float, float, str]]:  # noqa: ANN001
+    """Among specs that tie at the top, the one whose strict patterns read the most lines goes first
+    (an Apache common-log file is read by nginx's lenient pattern too, and by Apache's strict one)."""
+    if len(ranked) < 2:
+        return ranked
+    top = round(ranked[0][0], 2)
+    tied = [r for r in ranked if round(r[0], 2) == top]
+    if len(tied) < 2 or not any(any(p.name == LENIENT for p in specs[r[2]].patterns) for r in tied):
+        return ranked
+    strict = {}
+    for r in tied:
+        spec = specs[r[2]]
+        patterns = tuple(p for p in spec.patterns if p.name != LENIENT)
+        strict[r[2]] = score(replace(spec, patterns=patterns), sample, parse) if patterns else 0.0
+    tied.sort(key=lambda r: (-round(strict[r[2]], 2), -r[1], r[2]))
+    return tied + [r for r in ranked if r not in tied]
 
 
 _LOOKS_TEXT = re.compile(r"^[\x09\x0a\x0d\x20-\x7e\u00a0-\uffff]*$")
