@@ -7,13 +7,12 @@ lines read wins, ties going to the more specific spec.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import csv
 import io
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
