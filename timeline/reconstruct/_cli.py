@@ -93,6 +93,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"read {len(events.account)} files: {len(events):,} events, {rejected:,} lines rejected", file=sys.stderr)
     if rejected:
         print_account(events, out=sys.stderr)
+    if getattr(args, "engine", "polars") == "spark":
+        # The heavy part ran on Spark: bring back what reconstruction needs (all, or around the incident).
+        events = events.for_reconstruct(window=tuple(args.window) if args.window else None, tz=display_tz)
     if args.all:
         for i, inc in enumerate(reconstruct_all(events, tz=display_tz, rules=args.rules), 1):
             print(f"\n=== incident {i} ===")
