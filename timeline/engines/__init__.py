@@ -57,3 +57,24 @@ def read_from_args(args: argparse.Namespace, events_path: str | None = None) -> 
     if events_path is not None:
         table.df.write_parquet(events_path, compression="zstd", compression_level=1)
     return table
+
+
+def add_bucket(native: Any, every: str) -> Any:
+    """A native frame with ``bucket``: ``ts`` floored to a multiple of ``every`` since the epoch (UTC).
+
+    For the engines where narwhals cannot truncate to a multiple of a unit; in
+    UTC the epoch-aligned floor is what polars' ``dt.truncate`` gives.
+    """
+    from timeline.reduce import NICE_BUCKETS
+
+    seconds = dict(NICE_BUCKETS).get(every)
+    if seconds is None:
+        msg = f"bucket size {every!r} is not one of {', '.join(name for name, _ in NICE_BUCKETS)}"
+        raise ValueError(msg)
+    module = type(native).__module__
+    if module.startswith("pyspark."):
+        from timeline.engines.spark import add_bucket as spark_bucket
+
+        return spark_bucket(native, seconds)
+    msg = f"no bucket arithmetic for frames of {module}.{type(native).__name__}"
+    raise TypeError(msg)

@@ -7,23 +7,16 @@ Connect from a notebook, or ``local[*]`` on one machine) and hands what is
 small — the events around the incident and the per-bucket counts — to polars,
 where everything after the reduce pass runs as usual.
 
-How a file is parsed on Spark (see :func:`read`):
-
-* ``parse="spec"`` (the default for the formats it covers) translates the
-  file's declarative format spec (``timeline/formats/*.toml``) into Spark SQL —
-  ``regexp_extract`` for regex specs, ``get_json_object`` for JSON lines,
-  ``from_csv`` for CSV — with continuation lines attached by a window over the
-  file's line numbers. The cluster needs nothing but Spark. See
-  :mod:`timeline.engines._spark_spec` for what it covers.
-* ``parse="python"`` runs timeline's own polars reader on each file inside
-  Spark's Python workers (one task per file, ``mapInArrow``): every format,
-  compressed files and every rule of the polars reader, by construction
-  identical events and accounts. The workers need ``timeline`` installed.
-
-Files whose format the spec translation does not cover go the second way when
-``parse="auto"`` (the default). Document exports (tickets, chat, alerts) are
-small and folder-shaped: they are read on the driver by the polars readers and
-joined to the Spark table.
+How a file is parsed on Spark (see :func:`read`): each line-oriented log is
+parsed by timeline's own spec-driven reader (the declarative format specs in
+``timeline/formats/*.toml``, the same code as the polars engine) inside
+Spark's Python workers, one task per file (``mapInArrow``): every format
+family, compressed files, continuation lines and the per-file account, with
+events identical to the polars engine's by construction. A file is read
+whole by one task, in file order, so multi-line records never straddle tasks.
+The workers need ``timeline`` installed (on a cluster: the same package on
+every node). Document exports (tickets, chat, alerts, changes) are small and
+folder-shaped: they are read on the driver and joined to the Spark table.
 
 pyspark is imported when this module is; ``timeline`` itself never imports it
 unless Spark is asked for.
@@ -40,6 +33,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import urlparse
 
 import warnings
 
@@ -221,6 +215,12 @@ def reduce(frame: SparkDataFrame, every: str, *, by: tuple[str, ...] = ("source"
     return df.with_columns(pl.col(c).dt.replace_time_zone("UTC") for c in ("bucket", "first", "last") if df.schema[c] == pl.Datetime("us"))
 
 
+def add_bucket(frame: SparkDataFrame, seconds: int) -> SparkDataFrame:
+    """``bucket``: ``ts`` floored to a multiple of ``seconds`` since the epoch (what polars' truncate gives in UTC)."""
+    width = seconds * 1_000_000
+    return frame.withColumn("bucket", F.timestamp_micros(F.floor(F.unix_micros("ts") / F.lit(width)) * F.lit(width)))
+
+
 def events_from_parquet(spark: SparkSession, path: str, *, account: list[FileAccount] | None = None) -> SparkEventTable:
     """A Parquet dataset of already-parsed events (e.g. what ``timeline read --events x.parquet`` wrote,
     or a table your pipeline keeps in object storage) as a :class:`SparkEventTable`.
@@ -240,7 +240,8 @@ def events_from_parquet(spark: SparkSession, path: str, *, account: list[FileAcc
     ]
     frame = raw.select(*cols)
     if account is None:
-        account = [FileAccount(file=path, format="parquet_events")]
+        n = frame.count()  # from the Parquet footers: every row is one event
+        account = [FileAccount(file=path, format="parquet_events", kind="events", lines=n, events=n)]
     return SparkEventTable(frame, account)
 
 
@@ -262,7 +263,6 @@ def read(
     day_first: bool | None = None,
     column_map: Mapping[str, str] | None = None,
     max_line_bytes: int | None = None,
-    parse: str = "auto",
     cache: bool = True,
 ) -> SparkEventTable:
     """Read files, folders, globs and object-store URLs on Spark into a :class:`SparkEventTable`.
@@ -273,18 +273,13 @@ def read(
     ``abfss://``, ``hdfs://``, ``file://``), a folder or glob of them, is
     listed and read by Spark. A path or URL ending in ``.parquet`` (or a folder
     of Parquet files named so) is read as a dataset of already-parsed events.
-
-    ``parse`` is ``"auto"`` (Spark SQL from the format spec where it covers the
-    format, timeline's reader in the Python workers elsewhere), ``"spec"``
-    (Spark SQL only: a file it cannot parse so is an error), or ``"python"``.
+    ``cache``: keep the parsed events in the cluster's memory (and disk) for
+    the passes that follow.
     """
     from timeline.sources import MAX_LINE_BYTES, _per_file, _size, documents
     from timeline.sources._inputs import InputFile, expand
     from timeline.sources._spec import SpecCatalog
 
-    if parse not in ("auto", "spec", "python"):
-        msg = f"parse must be 'auto', 'spec' or 'python', got {parse!r}"
-        raise ValueError(msg)
     if isinstance(paths, (str, Path)):
         paths = [paths]
     if isinstance(date, str):
@@ -324,24 +319,9 @@ def read(
             line_items.append((i, item, opts))
 
     if line_items:
-        from timeline.engines import _spark_spec
-
-        python_jobs: list[tuple[int, InputFile, dict[str, Any]]] = []
-        for i, item, opts in line_items:
-            plan = _spark_spec.plan_file(item, opts, specs) if parse != "python" else None
-            if plan is None:
-                if parse == "spec":
-                    msg = f"{item.path}: its format cannot be parsed by Spark SQL from its spec; use parse='auto' or 'python'"
-                    raise ValueError(msg)
-                python_jobs.append((i, item, opts))
-                continue
-            frame, account = _spark_spec.read_planned(spark, plan)
-            frames.append(frame)
-            accounts.append(((i, str(item.path)), account))
-        if python_jobs:
-            frame, got = _read_in_workers(spark, python_jobs, dirs, _size)
-            frames.append(frame)
-            accounts.extend(got)
+        frame, got = _read_in_workers(spark, line_items, dirs, _size)
+        frames.append(frame)
+        accounts.extend(got)
     if urls:
         frame, got = _read_urls(spark, urls, options_for, dirs)
         frames.append(frame)
@@ -493,8 +473,9 @@ def _url_worker(options_for: Callable[[PurePosixPath], dict[str, Any]], dirs: li
         for batch in batches:
             for job, url, content in zip(batch.column("job").to_pylist(), batch.column("path").to_pylist(),
                                          batch.column("content").to_pylist(), strict=True):
-                where = PurePosixPath(url.partition("://")[2])
-                root = next((PurePosixPath(r.partition("://")[2]) for r in roots if url.startswith(r.rstrip("/"))), where.parent)
+                # (Spark names files as URLs, `file:/x` or `s3a://bucket/x`: the path part names the stream)
+                where = PurePosixPath(urlparse(url).path)
+                root = next((r for r in (PurePosixPath(urlparse(r).path) for r in roots) if where.is_relative_to(r)), where.parent)
                 opts = options_for(where)
                 if opts.get("source") is None:
                     opts["source"] = source_name(Path(str(where)), Path(str(root)))
@@ -559,9 +540,10 @@ def _for_reconstruct(table: SparkEventTable, window: tuple[Any, Any] | None, tz:
             return table.df
         start, end = bursts[0].start, bursts[0].end
     # The reconstruction looks again around the burst (a margin of the look-back or the burst's
-    # length), looks back for the first machine signal, and checks settling after it: three
-    # margins on each side hold all of that, and the human-written events are kept whole.
-    margin = max(settings.lookback, end - start) * 3
+    # length, which may move its start), then looks back from it for the first machine signal
+    # and the trigger: that margin plus the look-back on each side holds all of it, and the
+    # human-written events are kept whole.
+    margin = max(settings.lookback, end - start) + settings.lookback + dt.timedelta(hours=1)
     keep = frame.filter(
         ~F.col("kind").isin(machine_kinds) | F.col("ts").isNull()
         | F.col("ts").between(F.lit(start - margin), F.lit(end + margin))
