@@ -184,3 +184,18 @@ def test_polars_stays_the_default_and_needs_no_spark() -> None:
 
     done = subprocess.run([sys.executable, "-c", code, str(SAMPLE / "app" / "web.log")], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
+
+
+def test_the_spark_connect_notebook_runs_against_a_spark_connect_server(monkeypatch) -> None:  # noqa: ANN001
+    """notebooks/04-spark-connect.ipynb, attached through Spark Connect (a server started on this machine)."""
+    pytest.importorskip("grpc", reason="Spark Connect needs pyspark[connect] (grpcio)")
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    monkeypatch.setenv("TIMELINE_SPARK_REMOTE", "local[2]")
+    path = REPO / "notebooks" / "04-spark-connect.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    client = nbclient.NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+    client.execute()
+    printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    assert "Spark Connect: local[2]" in printed
+    assert "same incident as the polars engine: True" in printed

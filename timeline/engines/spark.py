@@ -96,9 +96,12 @@ def session(master: str | None = None, remote: str | None = None, *, app_name: s
     }
     if not remote:
         settings["spark.ui.enabled"] = "false"
-    if not remote and (master or "local").startswith("local"):
-        # Spark on this machine: its Python workers are this interpreter (with timeline and polars),
-        # not whatever `python3` is first on the PATH.
+        # In local mode the driver is the executor: the default 1 GB heap cannot hold a few
+        # million events being handed to polars.
+        settings["spark.driver.memory"] = os.environ.get("TIMELINE_SPARK_DRIVER_MEMORY", "4g")
+    if (remote or master or "local").startswith("local"):
+        # Spark on this machine (classic, or a Spark Connect server started here by remote="local[N]"):
+        # its Python workers are this interpreter (with timeline and polars), not the first `python3` on the PATH.
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     settings.update(conf or {})
     for key, value in settings.items():
@@ -431,15 +434,18 @@ def _read_one(item: Any, specs: Any, opts: Mapping[str, Any]) -> tuple[pl.DataFr
     return tag_db_changes(events), account
 
 
-def _worker(jobs: Mapping[int, tuple[Any, dict[str, Any]]], dirs: list[str]) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+def _worker(jobs: Mapping[int, tuple[Any, Any, dict[str, Any]]], dirs: list[str]) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         from timeline.sources._spec import SpecCatalog
 
         specs = SpecCatalog(dirs)
         for batch in batches:
             for job in batch.column(0).to_pylist():
-                item, opts = jobs[job]
-                events, account = _read_one(item, specs, opts)
+                item, where, opts = jobs[job]
+                events, account = _read_one(where, specs, opts)
+                if where.path != item.path:
+                    account.file = str(item.path)
+                    events = events.with_columns(pl.lit(str(item.path), pl.String).alias("file"))
                 yield from _events_batches(job, events, account)
 
     return run
@@ -457,11 +463,19 @@ def _read_in_workers(spark: SparkSession, jobs: list[tuple[int, Any, dict[str, A
     n = len(jobs)
     parts = min(n, _parallelism(spark) * 2)
     ids = _balanced_ids([size(item.path) for _, item, _ in jobs], parts)
-    by_id = {ids[k]: (item, opts) for k, (_, item, opts) in enumerate(jobs)}
+    # A worker's folder is not the driver's (Spark Connect runs each session's workers in a folder
+    # of its own): workers read by the absolute path, and name the file as the user did.
+    by_id = {ids[k]: (item, _absolute(item), opts) for k, (_, item, opts) in enumerate(jobs)}
     index = {ids[k]: (i, str(item.path)) for k, (i, item, _) in enumerate(jobs)}
     parsed = spark.range(0, n, 1, parts).mapInArrow(_worker(by_id, dirs), _PARSED_SCHEMA)
     events, rows = _collect_parsed(parsed)
     return events, [(index[job], account_from_json(text)) for job, text in rows]
+
+
+def _absolute(item: Any) -> Any:
+    from timeline.sources._inputs import InputFile
+
+    return InputFile(Path(os.path.abspath(item.path)), Path(os.path.abspath(item.root)), item.directory_reader)
 
 
 def _url_worker(options_for: Callable[[PurePosixPath], dict[str, Any]], dirs: list[str], roots: list[str]) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
