@@ -199,3 +199,19 @@ def test_the_spark_connect_notebook_runs_against_a_spark_connect_server(monkeypa
     printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
     assert "Spark Connect: local[2]" in printed
     assert "same incident as the polars engine: True" in printed
+
+
+def test_compressed_and_forced_format_files_read_as_on_polars(spark, tmp_path: Path) -> None:  # noqa: ANN001
+    import gzip
+
+    (tmp_path / "db").mkdir()
+    raw = (SAMPLE / "postgres" / "db-primary" / "postgresql-2024-08-12.log").read_bytes()
+    (tmp_path / "db" / "postgresql.log.1.gz").write_bytes(gzip.compress(raw))
+    shutil.copy(SAMPLE / "app" / "web.log", tmp_path / "web.txt")
+    options = {"format": {"*.txt": "python_logging"}, "tz": {"*.txt": TZ, "*": "UTC"}}
+    want = tl.read(tmp_path, quiet=True, **options)
+    got = tl.read(tmp_path, engine="spark", spark=spark, **options)
+    assert got.df.equals(want.df)
+    assert _accounts(got) == _accounts(want)
+    assert {Path(a.file).name: a.compression for a in got.account} == {"postgresql.log.1.gz": "gzip", "web.txt": None}
+    assert {Path(a.file).name: a.format for a in got.account} == {"postgresql.log.1.gz": "postgres_stderr", "web.txt": "python_logging"}

@@ -276,8 +276,8 @@ def read(
     ``abfss://``, ``hdfs://``, ``file://``), a folder or glob of them, is
     listed and read by Spark. A path or URL ending in ``.parquet`` (or a folder
     of Parquet files named so) is read as a dataset of already-parsed events.
-    ``cache``: keep the parsed events in the cluster's memory (and disk) for
-    the passes that follow.
+    The parsed events stay in the cluster's memory (and disk) for the passes
+    that follow; ``cache`` keeps a Parquet dataset's there too.
     """
     from timeline.sources import MAX_LINE_BYTES, _per_file, _size, documents
     from timeline.sources._inputs import InputFile, expand
@@ -331,8 +331,8 @@ def read(
         accounts.extend(got)
     for p in parquet:
         table = events_from_parquet(spark, p)
-        frames.append(table.frame)
-        accounts.append(((len(items) + len(urls), p), table.account[0]))
+        frames.append(table.frame.persist() if cache else table.frame)
+        accounts.append(((1 << 31, p), table.account[0]))
 
     if driver_events:
         from timeline.sources._tagging import tag_db_changes
@@ -343,8 +343,6 @@ def read(
     frame = frames[0] if frames else spark.createDataFrame([], schema=EVENT_SPARK_SCHEMA)
     for more in frames[1:]:
         frame = frame.unionByName(more)
-    if cache and frames:
-        frame = frame.persist()
     ordered = [a for _, a in sorted(accounts, key=lambda x: x[0])]
     return SparkEventTable(frame, ordered, notes)
 
