@@ -30,7 +30,12 @@ pytest.importorskip("pyspark", reason="pyspark is not installed (pip install -e 
 if shutil.which("java") is None:
     pytest.skip("Java is not installed: the Spark engine needs Java 17 or later", allow_module_level=True)
 
+from timeline.cli import build_parser  # noqa: E402
 from timeline.engines import spark as on_spark  # noqa: E402 - after the skips
+
+# The commands' modules are imported here, not first inside a test's captured output: some bind
+# sys.stdout as a default argument when imported, and capsys closes its stream after the test.
+build_parser()
 
 
 @pytest.fixture(name="spark", scope="session")
