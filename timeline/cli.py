@@ -50,6 +50,9 @@ def _add_read_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--column-map", action="append", metavar="OURS=THEIRS",
                    help="for --format generic exports: map an event column to a column of yours, e.g. ts=Opened (repeatable)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    from timeline.engines import add_engine_options
+
+    add_engine_options(p)
 
 
 def _per_file_option(values: list[str] | None) -> str | dict[str, str] | None:
@@ -71,6 +74,10 @@ def read_from_args(args: argparse.Namespace, events_path: str | None = None, kee
     """
     import warnings
 
+    if getattr(args, "engine", "polars") != "polars":
+        from timeline.engines import read_from_args as read_on_engine
+
+        return read_on_engine(args, events_path)
     from timeline.sources import read
     from timeline.sources._zones import NaiveTimeWarning
 

@@ -56,17 +56,31 @@ def reduce(events: Any, every: str, *, by: tuple[str, ...] = ("source", "level")
     The same kind of frame as given (native), with ``bucket``, the ``by``
     columns, ``n``, ``first``, ``last`` and ``sample``.
     """
-    frame = nw.from_native(events)
+    frame = _with_bucket(nw.from_native(events), every)
     aggs = [nw.len().alias("n"), nw.col("ts").min().alias("first"), nw.col("ts").max().alias("last")]
     if sample:
         aggs.append(nw.col("message").min().alias("sample"))
     out = (
-        frame.with_columns(nw.col("ts").dt.truncate(every).alias("bucket"))
-        .group_by("bucket", *by)
+        frame.group_by("bucket", *by)
         .agg(*aggs)
         .sort("bucket", *by)
     )
     return out.to_native()
+
+
+def _with_bucket(frame: Any, every: str) -> Any:
+    """Add ``bucket``, the start of each event's ``every``-long bucket (UTC, aligned on the epoch).
+
+    narwhals truncates on every engine for one unit (``1m``, ``1h``); Spark's
+    frames take no multiple (``5m``), and there the engine's own epoch
+    arithmetic gives the same buckets (see :func:`timeline.engines.add_bucket`).
+    """
+    try:
+        return frame.with_columns(nw.col("ts").dt.truncate(every).alias("bucket"))
+    except (NotImplementedError, ValueError):
+        from timeline.engines import add_bucket
+
+        return nw.from_native(add_bucket(frame.to_native(), every))
 
 
 def reduce_polars(events: pl.DataFrame, every: str, *, by: tuple[str, ...] = ("source", "level")) -> pl.DataFrame:

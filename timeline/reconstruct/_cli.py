@@ -145,6 +145,9 @@ def run(args: argparse.Namespace) -> int:
     if events.zone_warning:
         print(events.zone_warning, file=sys.stderr)
     out = sys.stderr if "-" in (args.json, args.markdown, args.postmortem, args.html, args.timesketch) else sys.stdout
+    if getattr(args, "engine", "polars") == "spark":
+        # The heavy part ran on Spark: bring back what reconstruction needs (all, or around the incident).
+        events = events.for_reconstruct(window=tuple(args.window) if args.window else None, tz=display_tz)
     if args.all:
         for i, inc in enumerate(reconstruct_all(events, tz=display_tz, rules=args.rules), 1):
             print(f"\n=== incident {i} ===", file=out)

@@ -514,6 +514,8 @@ def read(
     quiet: bool | None = None,
     events_path: str | Path | None = None,
     keep_events: bool = True,
+    engine: str = "polars",
+    spark: Any = None,
 ) -> EventTable:
     """Read files, folders and globs into one event table, sorted by time.
 
@@ -559,6 +561,10 @@ def read(
         keep none of them: memory stays bounded and ``summary()`` and the
         account are all the table holds (what ``timeline read`` without
         ``--events`` prints).
+    engine, spark
+        ``engine="spark"`` runs reading and parsing on Apache Spark (``spark``:
+        the session; default a local one) and returns a
+        :class:`~timeline.engines.spark.SparkEventTable` (see :mod:`timeline.engines.spark`).
 
     Returns
     -------
@@ -573,6 +579,12 @@ def read(
     >>> events.account[0].format  # doctest: +SKIP
     'python_logging'
     """
+    if engine != "polars":
+        from timeline.engines import read_on
+
+        return read_on(engine, spark, paths, format=format, tz=tz, year=year, date=date, formats_dir=formats_dir,
+                       sources=sources, zone_abbreviations=zone_abbreviations, day_first=day_first,
+                       column_map=column_map, max_line_bytes=max_line_bytes, events_path=events_path)
     if isinstance(paths, (str, Path)):
         paths = [paths]
     if isinstance(date, str):
