@@ -7,6 +7,7 @@ import datetime as dt
 import fnmatch
 import itertools
 import json
+import re
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -209,9 +210,9 @@ def _line_file_blocks(
                 whole = False
                 break
         whole_lines = pl.concat(taken) if len(taken) > 1 else first
-        objects = _json_objects(whole_lines) if whole else None
-        if objects is not None:
-            yield from _json_document(objects, whole_lines, account, forced, specs, ctx)
+        found = _json_objects(whole_lines) if whole else None
+        if found is not None:
+            yield from _json_document(found[0], whole_lines, account, forced, specs, ctx, found[1])
             account.warnings.extend(raw.warnings)
             return
         first = whole_lines
@@ -334,47 +335,116 @@ MAX_DOCUMENT_BYTES = 64 << 20
 
 
 def _opens_document(lines: pl.DataFrame) -> bool:
-    """True when a file's first non-blank line opens a JSON object it does not close."""
+    """True when a file's first non-blank line opens a JSON document rather than being one JSON line.
+
+    That is: an object it does not close (pretty-printed), an array of objects (``[`` alone or ``[{``),
+    or one whole object that only holds a list of records (a CloudTrail file written on one line).
+    """
     for text in lines["text"].head(20).to_list():
         s = text.strip()
-        if s:
-            return s.startswith("{") and not s.endswith("}")
+        if not s:
+            continue
+        if s.startswith("{"):
+            if not s.endswith("}"):
+                return True
+            try:
+                return _generic.record_list(json.loads(s)) is not None
+            except ValueError:
+                return False
+        return s == "[" or (s.startswith("[") and s[1:].lstrip().startswith("{"))
     return False
 
 
-def _json_objects(lines: pl.DataFrame) -> list[tuple[int, int, dict]] | None:
-    """The file's lines as JSON objects written one after another (one document, or pretty-printed records).
+_WS = re.compile(r"[ \t\r\n]*")
 
-    Each as (row of its first line, rows it spans, object); None when the lines are not such a stream.
+
+def _array_items(text: str, pos: int, decoder: json.JSONDecoder) -> list[tuple[int, int, Any]]:
+    """The values of the JSON array opening at ``text[pos]``, each as (start, end, value)."""
+    out: list[tuple[int, int, Any]] = []
+    pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
+    if text[pos : pos + 1] == "]":
+        return out
+    while True:
+        value, end = decoder.raw_decode(text, pos)
+        out.append((pos, end, value))
+        pos = _WS.match(text, end).end()  # type: ignore[union-attr]
+        if text[pos : pos + 1] == "]":
+            return out
+        if text[pos : pos + 1] != ",":
+            raise ValueError(f"expected ',' or ']' at {pos}")
+        pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
+
+
+def _member_start(text: str, pos: int, key: str, decoder: json.JSONDecoder) -> int:
+    """Where the value of top-level member ``key`` of the JSON object opening at ``text[pos]`` starts."""
+    pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
+    while text[pos : pos + 1] == '"':
+        name, end = decoder.raw_decode(text, pos)
+        pos = _WS.match(text, end).end()  # type: ignore[union-attr]
+        if text[pos : pos + 1] != ":":
+            break
+        pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
+        if name == key:
+            return pos
+        _, end = decoder.raw_decode(text, pos)
+        pos = _WS.match(text, end).end()  # type: ignore[union-attr]
+        if text[pos : pos + 1] == ",":
+            pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
+    raise ValueError(f"member {key!r} not found")
+
+
+def _json_objects(lines: pl.DataFrame) -> tuple[list[tuple[int, int, dict]], list[str]] | None:
+    """The file's lines as JSON records (one document, pretty-printed records, or lists of records).
+
+    Each record as (row of its first line, rows it spans, object), and where records came out of
+    lists, how those lists were held (``'Records'``, ``'[...]'``); None when the lines are no such stream.
     """
     texts = lines["text"].to_list()
     text = "\n".join(texts)
     starts = list(itertools.accumulate((len(t) + 1 for t in texts[:-1]), initial=0))
     decoder = json.JSONDecoder()
     out: list[tuple[int, int, dict]] = []
+    lists: list[str] = []
+
+    def add(start: int, end: int, value: Any) -> None:
+        first, last = bisect.bisect_right(starts, start) - 1, bisect.bisect_right(starts, end - 1) - 1
+        out.append((first, last - first + 1, value))
+
     pos = 0
     try:
         while True:
-            while pos < len(text) and text[pos] in " \t\r\n":
-                pos += 1
+            pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
             if pos >= len(text):
                 break
             value, end = decoder.raw_decode(text, pos)
-            if not isinstance(value, dict):
+            key = _generic.record_list(value)
+            if isinstance(value, list) or key is not None:
+                # A list of records, bare or under a key of an object with no time of its own: each one a record.
+                items = _array_items(text, pos if key is None else _member_start(text, pos, key, decoder), decoder)
+                if not all(isinstance(v, dict) for _, _, v in items):
+                    return None
+                for start, stop, item in items:
+                    add(start, stop, item)
+                lists.append("[...]" if key is None else repr(key))
+            elif isinstance(value, dict):
+                add(pos, end, value)
+            else:
                 return None
-            first, last = bisect.bisect_right(starts, pos) - 1, bisect.bisect_right(starts, end - 1) - 1
-            out.append((first, last - first + 1, value))
             pos = end
     except ValueError:
         return None
-    return out or None
+    return (out, lists) if out or lists else None
 
 
 def _json_document(
     objects: list[tuple[int, int, dict]], lines: pl.DataFrame, account: FileAccount, forced: Spec | None,
-    specs: Mapping[str, Spec], ctx: Context,
+    specs: Mapping[str, Spec], ctx: Context, lists: Sequence[str] = (),
 ) -> Iterator[pl.DataFrame]:
-    """Read pretty-printed JSON objects, each as one record: its first line the event, the others its continuation."""
+    """Read pretty-printed JSON objects, each as one record: its first line the event, the others its continuation.
+
+    Records that came out of a list (``lists``: a JSON array, CloudTrail's ``Records``) may share lines, so such a
+    file is accounted by records, as other documents are: ``lines`` counts the records, each an event or rejected.
+    """
     rows = lines["line"].to_list()
     blank = lines["text"].str.strip_chars() == ""
     records = pl.DataFrame(
@@ -394,6 +464,24 @@ def _json_document(
                 spec, account.confidence = fallback
                 account.generic = True
                 account.warnings.append(_generic.note(spec, ranked))
+    if lists:
+        account.records = records.height
+        held = ", ".join(sorted(set(lists)))
+        account.warnings.append(
+            f"{records.height:,} JSON records from a list ({'a top-level array' if held == '[...]' else 'under ' + held}) in "
+            f"{lines.height:,} lines, each read as one event; this file is counted in records, not lines"
+        )
+        if spec is None:
+            if records.height:
+                account.lines += records.height
+                account.reject_group("JSON record with no time field the generic reader knows; name one with format= or column_map=",
+                                     records.height, [(int(r[0]), r[1]) for r in records.head(1).iter_rows()])
+            return
+        account.format, account.kind = spec.name, spec.event_kind
+        span_ = _Span()
+        yield span_.add(conform(_parse_with(spec, records, ctx, account)))
+        span_.finish(account)
+        return
     # Every line that is not a record's first is blank, continues its record, or goes with a rejected one.
     account.lines += lines.height - records.height
     account.blank += int(blank.sum())
