@@ -66,3 +66,41 @@ def test_counting_reads_the_envelope_as_keeping_does(tmp_path: Path) -> None:
     assert counted.summary() == kept.summary()
     assert [a.to_dict() for a in counted.account] == [a.to_dict() for a in kept.account]
     assert "error" in counted.summary()
+
+
+HEROKU = """\
+2024-08-12T21:14:36.998102+00:00 app[web.1]: I, [2024-08-12T21:14:36.997911 #4]  INFO -- : [0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e40] Started GET "/checkout" for 203.0.113.7
+2024-08-12T21:14:37.412345+00:00 app[postgres.1234]: [DATABASE] [9-1] sql_error_code = 53300 FATAL:  remaining connection slots are reserved for non-replication superuser connections
+2024-08-12T21:14:37.900000+00:00 app[postgres.1234]: [DATABASE] [10-1] sql_error_code = 00000 LOG:  checkpoint starting: time
+2024-08-12T21:14:38.100211+00:00 app[postgres.1234]: [DATABASE] [11-1] sql_error_code = 40P01 ERROR:  deadlock detected
+2024-08-12T21:14:38.100311+00:00 app[postgres.1234]: [DATABASE] [11-2] process 4242 waits for ShareLock on transaction 911; blocked by process 4250.
+2024-08-12T21:14:38.100411+00:00 app[postgres.1234]: [DATABASE] [12-1] sql_error_code = 40P01 DETAIL:  Process 4250 waits for ShareLock on transaction 910.
+2024-08-12T21:15:07.003021+00:00 heroku[router]: at=error code=H12 desc="Request timeout" method=GET path="/checkout" host=shop-prod.herokuapp.com request_id=0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e40 fwd="203.0.113.7" dyno=web.1 connect=0ms service=30000ms status=503 bytes=0 protocol=https
+2024-08-12T21:15:08.512+00:00 heroku[router]: at=info method=GET path="/health" host=shop-prod.herokuapp.com request_id=6a2d3e4f-5b6c-4d7e-9f80-1a2b3c4d5e6f fwd="198.51.100.4" dyno=web.2 connect=1ms service=4ms status=200 bytes=312 protocol=https
+2024-08-12T21:15:09.123456+00:00 heroku[web.1]: Error R14 (Memory quota exceeded)
+2024-08-12T21:15:10+00:00 heroku[web.1]: State changed from up to crashed
+"""
+
+
+def test_heroku_logs_read_with_postgres_severity_and_sqlstate(tmp_path: Path) -> None:
+    path = tmp_path / "heroku.log"
+    path.write_text(HEROKU)
+    events = tl.read(path, quiet=True)
+    df, account = events.df, events.account[0]
+    assert account.format == "heroku_logplex" and account.balanced and account.rejected == 0
+    assert (account.lines, account.events, account.continuation_lines) == (10, 8, 2)
+    assert df["level"].to_list() == ["info", "error", "info", "error", "error", "info", "error", "info"]
+    assert df["service"].to_list() == ["web.1", "postgres.1234", "postgres.1234", "postgres.1234", "router", "router", "web.1", "web.1"]
+    fatal, deadlock = df.row(1, named=True), df.row(3, named=True)
+    assert fatal["message"] == "remaining connection slots are reserved for non-replication superuser connections"
+    assert json.loads(fatal["attrs"])["sqlstate"] == "53300"
+    assert deadlock["message"] == (
+        "deadlock detected\nprocess 4242 waits for ShareLock on transaction 911; blocked by process 4250.\n"
+        "DETAIL:  Process 4250 waits for ShareLock on transaction 910."
+    )
+    assert json.loads(deadlock["attrs"])["sqlstate"] == "40P01"
+    router = json.loads(df["attrs"][4])
+    assert (router["code"], router["status"]) == ("H12", "503")
+    # logplex times carry their offset: no zone warning, times in UTC.
+    assert df["ts"][1].isoformat() == "2024-08-12T21:14:37.412345+00:00"
+    assert events.zone_warning is None or "heroku" not in events.zone_warning
