@@ -104,3 +104,66 @@ def test_heroku_logs_read_with_postgres_severity_and_sqlstate(tmp_path: Path) ->
     # logplex times carry their offset: no zone warning, times in UTC.
     assert df["ts"][1].isoformat() == "2024-08-12T21:14:37.412345+00:00"
     assert events.zone_warning is None or "heroku" not in events.zone_warning
+
+
+COMPOSE = """\
+Attaching to db-1, web-1, worker-1
+db-1      | 2024-08-12 21:16:02.990 UTC [1] LOG:  database system is ready to accept connections
+web-1     | 2024-08-12 14:16:03,118 INFO [web.request] GET /account 200 in 35ms
+db-1      | 2024-08-12 21:16:04.512 UTC [4250] FATAL:  sorry, too many clients already
+web-1     | 2024-08-12 14:16:04,513 ERROR [web.db] request failed
+web-1     | Traceback (most recent call last):
+db-1      | 2024-08-12 21:16:04.600 UTC [4251] ERROR:  deadlock detected
+db-1      | 2024-08-12 21:16:04.600 UTC [4251] DETAIL:  Process 4251 waits for ShareLock on transaction 911.
+web-1     |   File "/srv/web/db.py", line 41, in connect
+web-1     | psycopg.OperationalError: sorry, too many clients already
+worker-1  | {"level":"warn","ts":"2024-08-12T21:16:05.250Z","logger":"sync","msg":"retry in 10s"}
+worker-1  | {"level":"error","ts":"2024-08-12T21:16:06.001Z","logger":"sync","msg":"giving up"}
+web-1 exited with code 1
+"""
+
+
+def test_docker_compose_output_read_per_container(tmp_path: Path) -> None:
+    path = tmp_path / "compose.log"
+    path.write_text(COMPOSE)
+    events = tl.read(path, tz="America/Los_Angeles", quiet=True)
+    df, account = events.df.sort("line"), events.account[0]
+    assert account.format == "docker_compose" and account.balanced
+    assert (account.lines, account.events, account.continuation_lines, account.rejected) == (13, 7, 4, 2)
+    assert "db-1 as postgres_stderr, web-1 as python_logging, worker-1 as zap_json" in account.warnings[0]
+    assert df["host"].to_list() == ["db-1", "web-1", "db-1", "web-1", "db-1", "worker-1", "worker-1"]
+    assert df["level"].to_list() == ["info", "info", "error", "error", "error", "warning", "error"]
+    assert df["service"].to_list()[:3] == ["postgresql", "web.request", "postgresql"]
+    # Each container's continuation lines join its own records, not whatever line came before them in the file.
+    assert df["message"][3] == ('request failed\nTraceback (most recent call last):\n  File "/srv/web/db.py", line 41, in connect\n'
+                                "psycopg.OperationalError: sorry, too many clients already")
+    assert df["message"][4] == "deadlock detected\nDETAIL:  Process 4251 waits for ShareLock on transaction 911."
+    # The PostgreSQL lines carry their zone; the application's naive times are read in the zone given.
+    assert [t.isoformat() for t in df["ts"][:2]] == ["2024-08-12T21:16:02.990000+00:00", "2024-08-12T21:16:03.118000+00:00"]
+    assert [r.line for r in account.rejected_lines] == [1, 13]
+
+
+def test_docker_compose_timestamps_keep_the_runtime_time(tmp_path: Path) -> None:
+    path = tmp_path / "compose-t.log"
+    path.write_text(
+        "web-1  | 2024-08-12T21:16:03.118223456Z 2024-08-12 14:16:03,118 INFO [web.request] GET /account 200 in 35ms\n"
+        "web-1  | 2024-08-12T21:16:04.513000001Z 2024-08-12 14:16:04,513 ERROR [web.db] request failed\n"
+        "web-1  | 2024-08-12T21:16:04.513000002Z Traceback (most recent call last):\n"
+        "web-1  | 2024-08-12T21:16:04.513000003Z   File \"/srv/web/db.py\", line 41, in connect\n"
+        "web-1  | 2024-08-12T21:16:05.250000001Z 2024-08-12 14:16:05,250 WARNING [celery.worker] retry in 10s\n"
+    )
+    events = tl.read(path, quiet=True)
+    df, account = events.df, events.account[0]
+    assert account.format == "docker_compose" and account.balanced and (account.events, account.continuation_lines) == (3, 2)
+    assert df["level"].to_list() == ["info", "error", "warning"]
+    assert df["host"].to_list() == ["web-1"] * 3
+    assert df["ts"][1].isoformat() == "2024-08-12T21:16:04.513000+00:00"
+    assert any("read as python_logging" in w for w in account.warnings)
+
+
+def test_a_log_with_pipes_is_not_taken_for_compose_output(tmp_path: Path) -> None:
+    # Pipe-separated application lines open with a time, not a bare name: read by their own format.
+    path = tmp_path / "app.log"
+    path.write_text("".join(f"2024-08-12 14:16:0{i},118 INFO [web] a | b | c {i}\n" for i in range(5)))
+    account = tl.read(path, tz="UTC", quiet=True).account[0]
+    assert account.format == "python_logging" and account.events == 5

@@ -25,7 +25,7 @@ from timeline.sources import documents
 from timeline.sources._account import FileAccount
 from timeline.sources import _generic, _w3c, _zones
 from timeline.sources._engine import engine_for
-from timeline.sources._envelope import Envelope
+from timeline.sources._envelope import Envelope, cut_prefix, prefix_spec
 from timeline.sources._inputs import InputFile, expand, source_name
 from timeline.sources._lines import Consumed, LineBlocks, _empty_lines, read_line_blocks
 from timeline.sources._parse import Block, Context, parse_csv_bytes, parse_jsonl_lines, parse_regex_lines
@@ -232,6 +232,14 @@ def _line_file_blocks(
             ctx = replace(ctx, time=options)
             account.tz, account.tz_given = "UTC", True
             account.warnings.append("W3C extended log: times are UTC by the format's definition")
+    wrapper = prefix_spec(first, specs) if forced is None and declared is None else None
+    if wrapper is not None:
+        # docker compose's 'service-1  | ' before each container's own lines: each container read as a file of its own.
+        rest_lines = (_drop_too_long(b, max_line_bytes, account) for b in blocks)
+        yield from _prefixed_file(wrapper, pl.concat([first, *rest_lines]), account, specs, options, max_line_bytes,
+                                  explicit_year=explicit_year, columns=columns)
+        account.warnings.extend(raw.warnings)
+        return
     if forced is not None:
         spec = forced
         account.confidence = 1.0
@@ -306,6 +314,53 @@ def _line_file_blocks(
     account.warnings.extend(raw.warnings)
     if account.tz_assumed and options.tz is None:
         account.warnings.append("times carry no zone and no tz was given: read as UTC")
+    span.finish(account)
+
+
+def _prefixed_file(
+    wrapper: Spec, lines: pl.DataFrame, account: FileAccount, specs: Mapping[str, Spec], options: TimeOptions,
+    max_line_bytes: int, *, explicit_year: bool, columns: frozenset[str] | None,
+) -> Iterator[pl.DataFrame]:
+    """Read a file whose lines carry a name prefix (docker compose): each name's lines as a file of its own.
+
+    The name is the events' host, and their service where the line names none. Lines without the prefix
+    (compose's own 'Attaching to ...', 'web-1 exited with code 1') carry no time and are rejected, counted.
+    """
+    parts = cut_prefix(lines, wrapper)
+    account.format, account.kind, account.confidence = wrapper.name, wrapper.event_kind, 1.0
+    account.sniff = [(wrapper.name, 1.0)]
+    outside = parts.filter(pl.col("name").is_null())
+    blank = outside.filter(pl.col("text").str.strip_chars() == "")
+    account.lines += outside.height
+    account.blank += blank.height
+    own = outside.filter(pl.col("text").str.strip_chars() != "")
+    if own.height:
+        account.reject_group(f"a line of {wrapper.name} itself, outside any container's output: no time", own.height,
+                             [(int(r[0]), r[1]) for r in own.head(3).select("line", "text").iter_rows()])
+    read_as: list[str] = []
+    span = _Span()
+    for (name,), group in parts.filter(pl.col("name").is_not_null()).group_by("name", maintain_order=True):
+        sub = FileAccount(file=account.file, format=None, source=account.source, bytes=0)
+        sub_raw = LineBlocks(blocks=iter([group.select("line", "text")]), size=0)
+        frames = list(_line_file_blocks(sub_raw, sub, None, specs, options, max_line_bytes, explicit_year=explicit_year,
+                                        whole=True, columns=columns))
+        events = pl.concat(frames) if frames else conform(empty_events())
+        events = events.with_columns(pl.col("host").fill_null(pl.lit(name)), pl.col("service").fill_null(pl.lit(name)))
+        account.lines += sub.lines
+        account.events += sub.events
+        account.continuation_lines += sub.continuation_lines
+        account.blank += sub.blank
+        for reason, count in sub.rejected_reasons.items():
+            shown = [(r.line, r.text) for r in sub.examples if (r.reason.split(":")[0] if len(r.reason) > 80 else r.reason) == reason]
+            account.reject_group(f"{name}: {reason}", count, shown)
+        account.tz_assumed |= sub.tz_assumed
+        account.generic |= sub.generic
+        account.zones_seen.extend(z for z in sub.zones_seen if z not in account.zones_seen)
+        account.warnings.extend(f"{name}: {w}" for w in sub.warnings)
+        read_as.append(f"{name} as {sub.format or 'nothing'}{' (generic reader)' if sub.generic else ''}")
+        yield span.add(events)
+    account.tz = options.tz or "UTC"
+    account.warnings.insert(0, f"{wrapper.name}: each container's lines read on their own: {', '.join(read_as)}")
     span.finish(account)
 
 
