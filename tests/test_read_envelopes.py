@@ -167,3 +167,25 @@ def test_a_log_with_pipes_is_not_taken_for_compose_output(tmp_path: Path) -> Non
     path.write_text("".join(f"2024-08-12 14:16:0{i},118 INFO [web] a | b | c {i}\n" for i in range(5)))
     account = tl.read(path, tz="UTC", quiet=True).account[0]
     assert account.format == "python_logging" and account.events == 5
+
+
+def test_docker_compose_timestamps_of_several_containers_each_read_by_their_own_format(tmp_path: Path) -> None:
+    path = tmp_path / "compose-t.log"
+    path.write_text(
+        "db-1   | 2024-08-12T21:16:02.990000001Z 2024-08-12 21:16:02.990 UTC [1] LOG:  database system is ready to accept connections\n"
+        "web-1  | 2024-08-12T21:16:03.118223456Z 2024-08-12 14:16:03,118 INFO [web.request] GET /account 200 in 35ms\n"
+        "db-1   | 2024-08-12T21:16:04.512000001Z 2024-08-12 21:16:04.512 UTC [4250] FATAL:  sorry, too many clients already\n"
+        "web-1  | 2024-08-12T21:16:04.513000001Z 2024-08-12 14:16:04,513 ERROR [web.db] request failed\n"
+        "web-1  | 2024-08-12T21:16:04.513000002Z Traceback (most recent call last):\n"
+        "db-1   | 2024-08-12T21:16:04.600000001Z 2024-08-12 21:16:04.600 UTC [4251] ERROR:  deadlock detected\n"
+        "web-1  | 2024-08-12T21:16:04.513000003Z   File \"/srv/web/db.py\", line 41, in connect\n"
+    )
+    events = tl.read(path, quiet=True)
+    df, account = events.df.sort("line"), events.account[0]
+    assert account.format == "docker_compose" and account.balanced and (account.events, account.continuation_lines) == (5, 2)
+    assert "db-1 as postgres_stderr, web-1 as python_logging" in account.warnings[0]
+    assert df["level"].to_list() == ["info", "info", "error", "error", "error"]
+    assert df["service"].to_list() == ["postgresql", "web.request", "postgresql", "web.db", "postgresql"]
+    assert df["message"][3] == 'request failed\nTraceback (most recent call last):\n  File "/srv/web/db.py", line 41, in connect'
+    # The runtime's UTC time, not the application's naive local one: no zone needed.
+    assert df["ts"][1].isoformat() == "2024-08-12T21:16:03.118223+00:00" and events.zone_warning is None

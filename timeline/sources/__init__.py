@@ -341,9 +341,14 @@ def _prefixed_file(
     span = _Span()
     for (name,), group in parts.filter(pl.col("name").is_not_null()).group_by("name", maintain_order=True):
         sub = FileAccount(file=account.file, format=None, source=account.source, bytes=0)
-        sub_raw = LineBlocks(blocks=iter([group.select("line", "text")]), size=0)
-        frames = list(_line_file_blocks(sub_raw, sub, None, specs, options, max_line_bytes, explicit_year=explicit_year,
-                                        whole=True, columns=columns))
+        # Lines the wrapper's own patterns read carry the runtime's time (--timestamps): read by it, its envelope
+        # reading what is inside by the format that fits this container; other lines are read without their prefix.
+        wrapped = group.head(SAMPLE_LINES).filter(pl.col("whole").str.strip_chars() != "")["whole"].to_list()
+        own = sum(1 for t in wrapped if any(p.compiled.match(t) for p in wrapper.patterns))
+        timed = bool(wrapped) and own >= 0.8 * len(wrapped)
+        sub_raw = LineBlocks(blocks=iter([group.select("line", pl.col("whole" if timed else "text").alias("text"))]), size=0)
+        frames = list(_line_file_blocks(sub_raw, sub, wrapper if timed else None, specs, options, max_line_bytes,
+                                        explicit_year=explicit_year, whole=True, columns=columns))
         events = pl.concat(frames) if frames else conform(empty_events())
         events = events.with_columns(pl.col("host").fill_null(pl.lit(name)), pl.col("service").fill_null(pl.lit(name)))
         account.lines += sub.lines
@@ -357,7 +362,8 @@ def _prefixed_file(
         account.generic |= sub.generic
         account.zones_seen.extend(z for z in sub.zones_seen if z not in account.zones_seen)
         account.warnings.extend(f"{name}: {w}" for w in sub.warnings)
-        read_as.append(f"{name} as {sub.format or 'nothing'}{' (generic reader)' if sub.generic else ''}")
+        inner = next((w.split(" read as ", 1)[1].split(":")[0] for w in sub.warnings if " envelope read as " in w), None) if timed else None
+        read_as.append(f"{name} as {inner or sub.format or 'nothing'}{' (generic reader)' if sub.generic else ''}")
         yield span.add(events)
     account.tz = options.tz or "UTC"
     account.warnings.insert(0, f"{wrapper.name}: each container's lines read on their own: {', '.join(read_as)}")

@@ -125,11 +125,7 @@ class Envelope:
 
 
 def prefix_spec(lines: pl.DataFrame, specs: Mapping[str, Spec]) -> Spec | None:
-    """The spec whose ``[envelope] prefix`` opens most of a file's first lines, when its own patterns read few of them.
-
-    Lines its patterns read carry the runtime's time and are read as that format (its envelope then unwraps them);
-    lines that only carry the prefix have their time, if any, inside: they are cut and read per name.
-    """
+    """The spec whose ``[envelope] prefix`` opens most of a file's first lines (each name's lines then read on their own)."""
     texts = [t for t in lines["text"].head(SAMPLE_LINES).to_list() if t.strip()]
     if not texts:
         return None
@@ -140,18 +136,17 @@ def prefix_spec(lines: pl.DataFrame, specs: Mapping[str, Spec]) -> Spec | None:
         rx = re.compile(prefix)
         if sum(1 for t in texts if rx.match(t)) < MIN_INNER_SCORE * len(texts):
             continue
-        if sum(1 for t in texts if any(p.compiled.match(t) for p in spec.patterns)) >= MIN_INNER_SCORE * len(texts):
-            continue
         return spec
     return None
 
 
 def cut_prefix(lines: pl.DataFrame, spec: Spec) -> pl.DataFrame:
-    """The lines with the spec's envelope prefix cut: columns line, text (what follows it) and name (null: no prefix)."""
+    """The lines with the spec's envelope prefix cut: columns line, text (what follows it), name (null: no prefix), whole."""
     prefix = str(spec.raw["envelope"]["prefix"])
     whole = pl.col("text").str.extract(prefix, 0)
     return lines.select(
         pl.col("line"),
         pl.when(whole.is_null()).then(pl.col("text")).otherwise(pl.col("text").str.slice(whole.str.len_chars())).alias("text"),
         pl.col("text").str.extract(prefix, 1).alias("name"),
+        pl.col("text").alias("whole"),
     )
