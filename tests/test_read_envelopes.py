@@ -189,3 +189,20 @@ def test_docker_compose_timestamps_of_several_containers_each_read_by_their_own_
     assert df["message"][3] == 'request failed\nTraceback (most recent call last):\n  File "/srv/web/db.py", line 41, in connect'
     # The runtime's UTC time, not the application's naive local one: no zone needed.
     assert df["ts"][1].isoformat() == "2024-08-12T21:16:03.118223+00:00" and events.zone_warning is None
+
+
+def test_docker_compose_terminal_codes_around_the_prefix_are_ignored(tmp_path: Path) -> None:
+    # Written from a terminal, compose clears each line and colours the names.
+    path = tmp_path / "compose-tty.log"
+    path.write_text(
+        "\x1b[2K\x1b[36mredis-1  |\x1b[0m 1:M 12 Aug 2024 21:16:02.990 * Ready to accept connections tcp\n"
+        "\x1b[2K\x1b[36mredis-1  |\x1b[0m 1:M 12 Aug 2024 21:16:04.512 # Can't save in background: fork: Cannot allocate memory\n"
+        "\x1b[2K\x1b[33mweb-1    |\x1b[0m  * Serving Flask app 'app.py'\n"
+    )
+    events = tl.read(path, tz="UTC", quiet=True)
+    df, account = events.df, events.account[0]
+    assert account.format == "docker_compose" and account.balanced
+    assert (account.events, account.rejected) == (2, 1)
+    assert df["host"].to_list() == ["redis-1"] * 2 and df["level"].to_list() == ["notice", "warning"]  # Redis: * is notice, # warning
+    # The line with no time is rejected and says which container it came from.
+    assert any(reason.startswith("web-1: ") for reason in account.rejected_reasons)

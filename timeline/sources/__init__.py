@@ -363,7 +363,8 @@ def _prefixed_file(
         account.zones_seen.extend(z for z in sub.zones_seen if z not in account.zones_seen)
         account.warnings.extend(f"{name}: {w}" for w in sub.warnings)
         inner = next((w.split(" read as ", 1)[1].split(":")[0] for w in sub.warnings if " envelope read as " in w), None) if timed else None
-        read_as.append(f"{name} as {inner or sub.format or 'nothing'}{' (generic reader)' if sub.generic else ''}")
+        what = inner or ("its own text with the runtime's time" if timed else sub.format or "nothing")
+        read_as.append(f"{name} as {what}{' (generic reader)' if sub.generic else ''}")
         yield span.add(events)
     account.tz = options.tz or "UTC"
     account.warnings.insert(0, f"{wrapper.name}: each container's lines read on their own: {', '.join(read_as)}")
