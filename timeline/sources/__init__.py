@@ -7,6 +7,7 @@ import datetime as dt
 import fnmatch
 import itertools
 import json
+import re
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -24,7 +25,7 @@ from timeline.sources import documents
 from timeline.sources._account import FileAccount
 from timeline.sources import _generic, _w3c, _zones
 from timeline.sources._engine import engine_for
-from timeline.sources._envelope import Envelope
+from timeline.sources._envelope import Envelope, cut_prefix, prefix_spec
 from timeline.sources._inputs import InputFile, expand, source_name
 from timeline.sources._lines import Consumed, LineBlocks, _empty_lines, read_line_blocks
 from timeline.sources._parse import Block, Context, parse_csv_bytes, parse_jsonl_lines, parse_regex_lines
@@ -209,9 +210,9 @@ def _line_file_blocks(
                 whole = False
                 break
         whole_lines = pl.concat(taken) if len(taken) > 1 else first
-        objects = _json_objects(whole_lines) if whole else None
-        if objects is not None:
-            yield from _json_document(objects, whole_lines, account, forced, specs, ctx)
+        found = _json_objects(whole_lines) if whole else None
+        if found is not None:
+            yield from _json_document(found[0], whole_lines, account, forced, specs, ctx, found[1])
             account.warnings.extend(raw.warnings)
             return
         first = whole_lines
@@ -231,6 +232,14 @@ def _line_file_blocks(
             ctx = replace(ctx, time=options)
             account.tz, account.tz_given = "UTC", True
             account.warnings.append("W3C extended log: times are UTC by the format's definition")
+    wrapper = prefix_spec(first, specs) if forced is None and declared is None else None
+    if wrapper is not None:
+        # docker compose's 'service-1  | ' before each container's own lines: each container read as a file of its own.
+        rest_lines = (_drop_too_long(b, max_line_bytes, account) for b in blocks)
+        yield from _prefixed_file(wrapper, pl.concat([first, *rest_lines]), account, specs, options, max_line_bytes,
+                                  explicit_year=explicit_year, columns=columns)
+        account.warnings.extend(raw.warnings)
+        return
     if forced is not None:
         spec = forced
         account.confidence = 1.0
@@ -308,6 +317,60 @@ def _line_file_blocks(
     span.finish(account)
 
 
+def _prefixed_file(
+    wrapper: Spec, lines: pl.DataFrame, account: FileAccount, specs: Mapping[str, Spec], options: TimeOptions,
+    max_line_bytes: int, *, explicit_year: bool, columns: frozenset[str] | None,
+) -> Iterator[pl.DataFrame]:
+    """Read a file whose lines carry a name prefix (docker compose): each name's lines as a file of its own.
+
+    The name is the events' host, and their service where the line names none. Lines without the prefix
+    (compose's own 'Attaching to ...', 'web-1 exited with code 1') carry no time and are rejected, counted.
+    """
+    parts = cut_prefix(lines, wrapper)
+    account.format, account.kind, account.confidence = wrapper.name, wrapper.event_kind, 1.0
+    account.sniff = [(wrapper.name, 1.0)]
+    outside = parts.filter(pl.col("name").is_null())
+    blank = outside.filter(pl.col("text").str.strip_chars() == "")
+    account.lines += outside.height
+    account.blank += blank.height
+    own = outside.filter(pl.col("text").str.strip_chars() != "")
+    if own.height:
+        account.reject_group(f"a line of {wrapper.name} itself, outside any container's output: no time", own.height,
+                             [(int(r[0]), r[1]) for r in own.head(3).select("line", "text").iter_rows()])
+    read_as: list[str] = []
+    span = _Span()
+    for (name,), group in parts.filter(pl.col("name").is_not_null()).group_by("name", maintain_order=True):
+        sub = FileAccount(file=account.file, format=None, source=account.source, bytes=0)
+        # Lines the wrapper's own patterns read carry the runtime's time (--timestamps): read by it, its envelope
+        # reading what is inside by the format that fits this container; other lines are read without their prefix.
+        wrapped = group.head(SAMPLE_LINES).filter(pl.col("whole").str.strip_chars() != "")["whole"].to_list()
+        own = sum(1 for t in wrapped if any(p.compiled.match(t) for p in wrapper.patterns))
+        timed = bool(wrapped) and own >= 0.8 * len(wrapped)
+        sub_raw = LineBlocks(blocks=iter([group.select("line", pl.col("whole" if timed else "text").alias("text"))]), size=0)
+        frames = list(_line_file_blocks(sub_raw, sub, wrapper if timed else None, specs, options, max_line_bytes,
+                                        explicit_year=explicit_year, whole=True, columns=columns))
+        events = pl.concat(frames) if frames else conform(empty_events())
+        events = events.with_columns(pl.col("host").fill_null(pl.lit(name)), pl.col("service").fill_null(pl.lit(name)))
+        account.lines += sub.lines
+        account.events += sub.events
+        account.continuation_lines += sub.continuation_lines
+        account.blank += sub.blank
+        for reason, count in sub.rejected_reasons.items():
+            shown = [(r.line, r.text) for r in sub.examples if (r.reason.split(":")[0] if len(r.reason) > 80 else r.reason) == reason]
+            account.reject_group(f"{name}: {reason}", count, shown)
+        account.tz_assumed |= sub.tz_assumed
+        account.generic |= sub.generic
+        account.zones_seen.extend(z for z in sub.zones_seen if z not in account.zones_seen)
+        account.warnings.extend(f"{name}: {w}" for w in sub.warnings)
+        inner = next((w.split(" read as ", 1)[1].split(":")[0] for w in sub.warnings if " envelope read as " in w), None) if timed else None
+        what = inner or ("its own text with the runtime's time" if timed else sub.format or "nothing")
+        read_as.append(f"{name} as {what}{' (generic reader)' if sub.generic else ''}")
+        yield span.add(events)
+    account.tz = options.tz or "UTC"
+    account.warnings.insert(0, f"{wrapper.name}: each container's lines read on their own: {', '.join(read_as)}")
+    span.finish(account)
+
+
 def _from_first_day(frame: pl.DataFrame, day: dt.date, tz: str | None) -> pl.DataFrame:
     """Time-only events dated so that the first of them falls on ``day`` (read as dating the last)."""
     first = frame.sort("line")["ts"].drop_nulls()
@@ -334,47 +397,116 @@ MAX_DOCUMENT_BYTES = 64 << 20
 
 
 def _opens_document(lines: pl.DataFrame) -> bool:
-    """True when a file's first non-blank line opens a JSON object it does not close."""
+    """True when a file's first non-blank line opens a JSON document rather than being one JSON line.
+
+    That is: an object it does not close (pretty-printed), an array of objects (``[`` alone or ``[{``),
+    or one whole object that only holds a list of records (a CloudTrail file written on one line).
+    """
     for text in lines["text"].head(20).to_list():
         s = text.strip()
-        if s:
-            return s.startswith("{") and not s.endswith("}")
+        if not s:
+            continue
+        if s.startswith("{"):
+            if not s.endswith("}"):
+                return True
+            try:
+                return _generic.record_list(json.loads(s)) is not None
+            except ValueError:
+                return False
+        return s == "[" or (s.startswith("[") and s[1:].lstrip().startswith("{"))
     return False
 
 
-def _json_objects(lines: pl.DataFrame) -> list[tuple[int, int, dict]] | None:
-    """The file's lines as JSON objects written one after another (one document, or pretty-printed records).
+_WS = re.compile(r"[ \t\r\n]*")
 
-    Each as (row of its first line, rows it spans, object); None when the lines are not such a stream.
+
+def _array_items(text: str, pos: int, decoder: json.JSONDecoder) -> list[tuple[int, int, Any]]:
+    """The values of the JSON array opening at ``text[pos]``, each as (start, end, value)."""
+    out: list[tuple[int, int, Any]] = []
+    pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
+    if text[pos : pos + 1] == "]":
+        return out
+    while True:
+        value, end = decoder.raw_decode(text, pos)
+        out.append((pos, end, value))
+        pos = _WS.match(text, end).end()  # type: ignore[union-attr]
+        if text[pos : pos + 1] == "]":
+            return out
+        if text[pos : pos + 1] != ",":
+            raise ValueError(f"expected ',' or ']' at {pos}")
+        pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
+
+
+def _member_start(text: str, pos: int, key: str, decoder: json.JSONDecoder) -> int:
+    """Where the value of top-level member ``key`` of the JSON object opening at ``text[pos]`` starts."""
+    pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
+    while text[pos : pos + 1] == '"':
+        name, end = decoder.raw_decode(text, pos)
+        pos = _WS.match(text, end).end()  # type: ignore[union-attr]
+        if text[pos : pos + 1] != ":":
+            break
+        pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
+        if name == key:
+            return pos
+        _, end = decoder.raw_decode(text, pos)
+        pos = _WS.match(text, end).end()  # type: ignore[union-attr]
+        if text[pos : pos + 1] == ",":
+            pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
+    raise ValueError(f"member {key!r} not found")
+
+
+def _json_objects(lines: pl.DataFrame) -> tuple[list[tuple[int, int, dict]], list[str]] | None:
+    """The file's lines as JSON records (one document, pretty-printed records, or lists of records).
+
+    Each record as (row of its first line, rows it spans, object), and where records came out of
+    lists, how those lists were held (``'Records'``, ``'[...]'``); None when the lines are no such stream.
     """
     texts = lines["text"].to_list()
     text = "\n".join(texts)
     starts = list(itertools.accumulate((len(t) + 1 for t in texts[:-1]), initial=0))
     decoder = json.JSONDecoder()
     out: list[tuple[int, int, dict]] = []
+    lists: list[str] = []
+
+    def add(start: int, end: int, value: Any) -> None:
+        first, last = bisect.bisect_right(starts, start) - 1, bisect.bisect_right(starts, end - 1) - 1
+        out.append((first, last - first + 1, value))
+
     pos = 0
     try:
         while True:
-            while pos < len(text) and text[pos] in " \t\r\n":
-                pos += 1
+            pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
             if pos >= len(text):
                 break
             value, end = decoder.raw_decode(text, pos)
-            if not isinstance(value, dict):
+            key = _generic.record_list(value)
+            if isinstance(value, list) or key is not None:
+                # A list of records, bare or under a key of an object with no time of its own: each one a record.
+                items = _array_items(text, pos if key is None else _member_start(text, pos, key, decoder), decoder)
+                if not all(isinstance(v, dict) for _, _, v in items):
+                    return None
+                for start, stop, item in items:
+                    add(start, stop, item)
+                lists.append("[...]" if key is None else repr(key))
+            elif isinstance(value, dict):
+                add(pos, end, value)
+            else:
                 return None
-            first, last = bisect.bisect_right(starts, pos) - 1, bisect.bisect_right(starts, end - 1) - 1
-            out.append((first, last - first + 1, value))
             pos = end
     except ValueError:
         return None
-    return out or None
+    return (out, lists) if out or lists else None
 
 
 def _json_document(
     objects: list[tuple[int, int, dict]], lines: pl.DataFrame, account: FileAccount, forced: Spec | None,
-    specs: Mapping[str, Spec], ctx: Context,
+    specs: Mapping[str, Spec], ctx: Context, lists: Sequence[str] = (),
 ) -> Iterator[pl.DataFrame]:
-    """Read pretty-printed JSON objects, each as one record: its first line the event, the others its continuation."""
+    """Read pretty-printed JSON objects, each as one record: its first line the event, the others its continuation.
+
+    Records that came out of a list (``lists``: a JSON array, CloudTrail's ``Records``) may share lines, so such a
+    file is accounted by records, as other documents are: ``lines`` counts the records, each an event or rejected.
+    """
     rows = lines["line"].to_list()
     blank = lines["text"].str.strip_chars() == ""
     records = pl.DataFrame(
@@ -394,6 +526,24 @@ def _json_document(
                 spec, account.confidence = fallback
                 account.generic = True
                 account.warnings.append(_generic.note(spec, ranked))
+    if lists:
+        account.records = records.height
+        held = ", ".join(sorted(set(lists)))
+        account.warnings.append(
+            f"{records.height:,} JSON records from a list ({'a top-level array' if held == '[...]' else 'under ' + held}) in "
+            f"{lines.height:,} lines, each read as one event; this file is counted in records, not lines"
+        )
+        if spec is None:
+            if records.height:
+                account.lines += records.height
+                account.reject_group("JSON record with no time field the generic reader knows; name one with format= or column_map=",
+                                     records.height, [(int(r[0]), r[1]) for r in records.head(1).iter_rows()])
+            return
+        account.format, account.kind = spec.name, spec.event_kind
+        span_ = _Span()
+        yield span_.add(conform(_parse_with(spec, records, ctx, account)))
+        span_.finish(account)
+        return
     # Every line that is not a record's first is blank, continues its record, or goes with a rejected one.
     account.lines += lines.height - records.height
     account.blank += int(blank.sum())

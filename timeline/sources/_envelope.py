@@ -8,10 +8,15 @@ line format reads most of them, each event's message is read by that format:
 its level, service, host, message and fields replace the envelope's, while the
 envelope's time (written by the runtime, in UTC) is kept. Events whose message
 the inner format does not read stay as they are.
+
+An envelope may also be a bare prefix (``[envelope] prefix``, docker compose's
+``service-1  | ``) with no time of the runtime: the prefix is cut and the lines
+of each name are read as a file of their own (:func:`prefix_spec`, :func:`cut_prefix`).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 
@@ -117,3 +122,31 @@ class Envelope:
             account.warnings.append(
                 f"lines inside the {self.outer.name} envelope read as {self.inner.name}: {self.read:,} of {self.seen:,} events"
             )
+
+
+def prefix_spec(lines: pl.DataFrame, specs: Mapping[str, Spec]) -> Spec | None:
+    """The spec whose ``[envelope] prefix`` opens most of a file's first lines (each name's lines then read on their own)."""
+    texts = [t for t in lines["text"].head(SAMPLE_LINES).to_list() if t.strip()]
+    if not texts:
+        return None
+    for spec in specs.values():
+        prefix = (spec.raw.get("envelope") or {}).get("prefix")
+        if not prefix:
+            continue
+        rx = re.compile(prefix)
+        if sum(1 for t in texts if rx.match(t)) < MIN_INNER_SCORE * len(texts):
+            continue
+        return spec
+    return None
+
+
+def cut_prefix(lines: pl.DataFrame, spec: Spec) -> pl.DataFrame:
+    """The lines with the spec's envelope prefix cut: columns line, text (what follows it), name (null: no prefix), whole."""
+    prefix = str(spec.raw["envelope"]["prefix"])
+    whole = pl.col("text").str.extract(prefix, 0)
+    return lines.select(
+        pl.col("line"),
+        pl.when(whole.is_null()).then(pl.col("text")).otherwise(pl.col("text").str.slice(whole.str.len_chars())).alias("text"),
+        pl.col("text").str.extract(prefix, 1).alias("name"),
+        pl.col("text").alias("whole"),
+    )

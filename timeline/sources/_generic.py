@@ -224,6 +224,24 @@ def json_spec(objects: list[dict]) -> Spec | None:
     return parse_spec(data)
 
 
+def record_list(value: Any) -> str | None:
+    """The key under which a JSON object holds a list of records, or None when it is a record itself.
+
+    A container has no time of its own and keeps its records (objects) under one of
+    the table's ``record_lists`` keys: ``{"Records": [...]}`` (CloudTrail),
+    ``{"value": [...]}`` (Azure).
+    """
+    if not isinstance(value, Mapping):
+        return None
+    for key in table()["json"].get("record_lists", ()):
+        items = value.get(key)
+        if isinstance(items, list) and all(isinstance(i, Mapping) for i in items):
+            if any(_looks_like_time(_value(value, k)) for k in table()["json"]["time"]):
+                return None
+            return key
+    return None
+
+
 def json_objects(texts: list[str]) -> list[dict]:
     """The JSON objects among these lines (a line that is not one is left out)."""
     out = []
