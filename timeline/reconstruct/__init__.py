@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any

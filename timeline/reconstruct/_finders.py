@@ -17,6 +17,7 @@ length), with the stated minimums in :class:`Settings`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import polars as pl
 
 from timeline.reconstruct import _human as hu
@@ -48,6 +50,12 @@ def display_zone(tz: str) -> Iterator[None]:
 def clock(ts: dt.datetime, fmt: str = "%H:%M:%S") -> str:
     """A time as the rule texts show it: in the display zone, with the zone's abbreviation."""
     return ts.astimezone(ZoneInfo(DISPLAY_TZ.get())).strftime(f"{fmt} %Z")
+
+
+def _us(ts: dt.datetime) -> int:
+    """Microseconds since the epoch, as polars stores a UTC time."""
+    delta = ts.astimezone(dt.UTC) - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def evidence(frame: pl.DataFrame, limit: int = 5) -> tuple[Evidence, ...]:
@@ -133,15 +141,22 @@ class Context:
         """How far after impact the responders' milestones are looked for."""
         return self.end + dt.timedelta(seconds=max(3600.0, self.impact_s))
 
-    def healthy_between(self, lo: dt.datetime, hi: dt.datetime) -> int:
-        """Lines the failing sources logged without error in (lo, hi): normal operation going on."""
-        return self.events.filter(
+    @functools.cached_property
+    def _healthy_us(self) -> np.ndarray:
+        """Times (µs since the epoch, sorted) of the failing sources' lines without error."""
+        rows = self.events.filter(
             pl.col("source").is_in(list(self.failing_sources))
             & pl.col("kind").cast(pl.String).is_in(sg.MACHINE_KINDS)
             & ~pl.col("level").cast(pl.String).is_in(sg.ERROR_LEVELS)
-            & (pl.col("ts") > lo)
-            & (pl.col("ts") < hi)
-        ).height
+        )
+        return np.sort(rows["ts"].dt.epoch("us").to_numpy())
+
+    def healthy_between(self, lo: dt.datetime, hi: dt.datetime) -> int:
+        """Lines the failing sources logged without error in (lo, hi): normal operation going on."""
+        times = self._healthy_us
+        a = int(np.searchsorted(times, _us(lo), side="right"))
+        b = int(np.searchsorted(times, _us(hi), side="left"))
+        return max(b - a, 0)
 
     def names_evidence(self, text: str, extra: set[str] | None = None) -> set[str]:
         """The identifiers in a text that the evidence also shows (failing errors, trigger records)."""

@@ -11,9 +11,7 @@ on, a fair share of the impact so far.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import polars as pl
@@ -347,13 +345,9 @@ def recovery(core: pl.DataFrame, start: dt.datetime, data_end: dt.datetime, base
     # than a pause of the burst) still belongs to it.
     while k + 1 < len(secs) and secs[k + 1] - secs[k] <= sc.quiet and secs[k + 1] <= secs[k] + window[k]:
         k += 1
-    hi_k = int(np.searchsorted(secs, secs[k] + window[k], side="right"))
-    following = following.copy()
-    following[k] = hi_k - (k + 1)
-    hi[k] = hi_k
-    last = times[k]
-    observed = float(end_s - secs[k]) if following[k] == 0 and hi[k] == len(secs) else float(window[k])
-    return Recovery(last, min(observed, float(end_s - secs[k])), float(want[k]), near * 60)
+    # Quiet seen: to the end of the evidence when no core error follows at all, else the window judged.
+    observed = float(end_s - secs[k]) if k == len(secs) - 1 else float(window[k])
+    return Recovery(times[k], observed, float(want[k]), near * 60)
 
 
 def rate_per_min(times: pl.Series, lo: dt.datetime, hi: dt.datetime) -> float:
@@ -361,11 +355,3 @@ def rate_per_min(times: pl.Series, lo: dt.datetime, hi: dt.datetime) -> float:
     span = max((hi - lo).total_seconds(), 1e-3)
     n = int(((times >= lo) & (times < hi)).sum())
     return n * 60.0 / span
-
-
-def extent(frame: pl.DataFrame) -> tuple[Any, Any]:
-    return frame["ts"].min(), frame["ts"].max()
-
-
-def ceil_div(a: float, b: float) -> int:
-    return max(1, math.ceil(a / b))

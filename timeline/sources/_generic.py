@@ -21,6 +21,7 @@ from typing import Any
 import polars as pl
 
 from timeline.sources._account import FileAccount
+from timeline.sources._parse import _json_value as _value
 from timeline.sources._spec import Spec, builtin_spec_dir, parse_spec
 
 TEXT_NAME = "generic_text"
@@ -96,18 +97,6 @@ def choose_text(lines: pl.DataFrame, trial: Callable[[Spec], tuple[float, FileAc
 
 
 # -- JSON lines -------------------------------------------------------------------------------
-
-def _value(record: Mapping[str, Any], key: str) -> Any:
-    if key in record:
-        return record[key]
-    node: Any = record
-    for part in key.split("."):
-        if isinstance(node, Mapping) and part in node:
-            node = node[part]
-        else:
-            return None
-    return node
-
 
 _TIMEISH = re.compile(r"\d{1,4}[-/.:]\d{1,2}|^[A-Z][a-z]{2}[ ,]")
 
